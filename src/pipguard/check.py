@@ -1,0 +1,97 @@
+"""``pipguard check``: read an environment, index its owners, and find its clashes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+
+from pipguard.detect import Clash, FileState, find_case_clashes, find_clashes, judge, verify
+from pipguard.environment import Environment, InstalledDistribution, Problem, read_distributions
+from pipguard.ownership import OwnershipIndex, build_index
+from pipguard.paths import is_within, to_posix
+from pipguard.records import record_hash
+
+__all__ = ["CheckResult", "DiskHasher", "run_check", "scan"]
+
+_CHUNK = 1 << 20
+
+
+class DiskHasher:
+    """Hash files inside the environment on demand, never following a link out of it."""
+
+    def __init__(self, roots: tuple[str, ...]) -> None:
+        self.roots = roots
+        self.problems: list[Problem] = []
+        self._cache: dict[tuple[str, str], str | None] = {}
+
+    def __call__(self, path: str, algorithm: str) -> str | None:
+        """Return ``path``'s hash in RECORD form, or None when there is no such file."""
+        key = (path, algorithm)
+        if key not in self._cache:
+            self._cache[key] = self._hash(path, algorithm)
+        return self._cache[key]
+
+    def _hash(self, path: str, algorithm: str) -> str | None:
+        if not os.path.lexists(path):
+            return None
+        real = to_posix(os.path.realpath(path))
+        if not is_within(real, self.roots):
+            self.problems.append(
+                Problem(None, path, f"is a link to {real}, outside the environment; not followed")
+            )
+            return "outside"
+        if algorithm not in hashlib.algorithms_available:
+            return "unknown-algorithm"
+        digest = hashlib.new(algorithm)
+        try:
+            with open(real, "rb") as handle:
+                while chunk := handle.read(_CHUNK):
+                    digest.update(chunk)
+        except IsADirectoryError:
+            return "directory"
+        except OSError as exc:
+            self.problems.append(Problem(None, path, f"unreadable: {exc.strerror}"))
+            return "unreadable"
+        return record_hash(algorithm, digest.digest())
+
+
+@dataclass
+class CheckResult:
+    """What ``check`` found in one environment."""
+
+    environment: Environment
+    distributions: int
+    files: int
+    clashes: list[Clash]
+    modified: list[FileState] = field(default_factory=list)
+    missing: list[FileState] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def scan(env: Environment) -> tuple[list[InstalledDistribution], OwnershipIndex, list[Problem]]:
+    """Read every distribution of ``env`` and index the paths their RECORDs list."""
+    dists, problems = read_distributions(env)
+    index, index_problems = build_index(dists, env.roots)
+    return dists, index, problems + index_problems
+
+
+def run_check(env: Environment, *, full_verify: bool = False) -> CheckResult:
+    """Audit ``env``: every clash judged against the disk, and with ``full_verify`` every file."""
+    dists, index, problems = scan(env)
+    hasher = DiskHasher(env.roots)
+    clashes = judge(find_clashes(index), hasher) + judge(find_case_clashes(index), hasher)
+    modified: list[FileState] = []
+    missing: list[FileState] = []
+    if full_verify:
+        differing = {clash.path for clash in clashes if clash.kind == "differing"}
+        modified, missing = verify(index, hasher, differing)
+    return CheckResult(
+        environment=env,
+        distributions=len(dists),
+        files=len(index),
+        clashes=clashes,
+        modified=modified,
+        missing=missing,
+        problems=problems + hasher.problems,
+    )

@@ -1,0 +1,243 @@
+"""Command line: ``pipguard check``, ``owner`` and ``install``; other pip commands pass through."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, NoReturn
+
+from pipguard import __version__
+from pipguard.environment import Environment, EnvironmentError_, describe_paths, describe_python
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+OWN_COMMANDS = ("check", "owner", "install")
+# pip's commands, to find the command word behind pip's global options (``--cache-dir X list``).
+PIP_COMMANDS = frozenset(
+    {
+        "cache",
+        "completion",
+        "config",
+        "debug",
+        "download",
+        "freeze",
+        "hash",
+        "help",
+        "index",
+        "inspect",
+        "list",
+        "lock",
+        "search",
+        "show",
+        "uninstall",
+        "wheel",
+    }
+)
+
+
+class UsageError(Exception):
+    """The command line or the environment it names cannot be used."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _add_target_options(parser: argparse.ArgumentParser) -> None:
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument(
+        "--python",
+        metavar="EXE",
+        help="audit the environment of this interpreter (default: the running one)",
+    )
+    target.add_argument(
+        "--path",
+        metavar="DIR",
+        action="append",
+        help="audit a plain directory, e.g. a pip --target one (repeatable)",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=prog,
+        description="Find files that two installed distributions both write, and stop pip from "
+        "clobbering them. Every other pip command passes through to pip unchanged.",
+    )
+    parser.add_argument("--version", action="version", version=f"pipguard {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = commands.add_parser(
+        "check",
+        help="audit an environment for clobbered files",
+        description="Audit an environment: which files two or more "
+        "installed distributions list, and whose copy is on disk.",
+    )
+    _add_target_options(check)
+    check.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (default) or one JSON document on stdout",
+    )
+    check.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also show identical (harmless) overlaps in the table",
+    )
+    check.add_argument(
+        "--strict", action="store_true", help="fail on identical overlaps and case-only clashes too"
+    )
+    check.add_argument(
+        "--verify",
+        action="store_true",
+        help="also hash every file against its RECORD (reads everything)",
+    )
+
+    owner = commands.add_parser(
+        "owner",
+        help="which distributions own a file or import name",
+        description="Show which installed distributions own a file "
+        "(absolute or site-packages-relative) or an import name.",
+    )
+    _add_target_options(owner)
+    owner.add_argument("target", metavar="PATH_OR_MODULE")
+    owner.add_argument("--format", choices=("table", "json"), default="table")
+
+    commands.add_parser("install", help="pip install, guarded against clobbering", add_help=False)
+    return parser
+
+
+def _environment(args: argparse.Namespace) -> Environment:
+    if args.path:
+        return describe_paths(args.path)
+    return describe_python(args.python)
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=False)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from pipguard.check import run_check
+    from pipguard.render import check_summary, check_to_json
+
+    env = _environment(args)
+    if not env.scan_dirs:
+        raise UsageError("no site-packages directory found to audit")
+    result = run_check(env, full_verify=args.verify)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(check_to_json(result), indent=2) + "\n")
+    else:
+        from pipguard.render import clash_tables, file_state_table, problem_table
+
+        console = _console()
+        for table in clash_tables(result.clashes, verbose=args.verbose):
+            console.print(table)
+        if result.modified:
+            console.print(file_state_table("modified", result.modified))
+        if result.missing:
+            console.print(file_state_table("missing", result.missing))
+        if result.problems:
+            console.print(problem_table(result.problems))
+    print(check_summary(result), file=sys.stderr)
+    case_fails = args.strict or env.case_insensitive
+    failing = (
+        any(c.kind == "differing" or (c.kind == "case" and case_fails) for c in result.clashes)
+        or (args.strict and any(c.kind == "identical" for c in result.clashes))
+        or result.problems
+        or result.modified
+        or result.missing
+    )
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _cmd_owner(args: argparse.Namespace) -> int:
+    from pipguard.check import scan
+    from pipguard.owner import find_owners
+
+    env = _environment(args)
+    _, index, _ = scan(env)
+    matches = find_owners(index, env, args.target, os.getcwd())
+    if args.format == "json":
+        doc = [
+            {"path": path, "owners": [{"name": n, "version": v} for n, v in owners]}
+            for path, owners in matches
+        ]
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        for path, owners in matches:
+            names = ", ".join(f"{name} {version}" for name, version in owners) or "(no owner)"
+            print(f"{path}: {names}")
+    if not matches:
+        print(f"pipguard: no installed distribution owns {args.target}", file=sys.stderr)
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+@contextmanager
+def _errors(debug: bool) -> Iterator[list[int]]:
+    """Map every error to one readable line and an exit code; tracebacks only with --debug."""
+    code = [EXIT_OK]
+    try:
+        yield code
+    except (UsageError, EnvironmentError_) as exc:
+        print(f"pipguard: error: {exc}", file=sys.stderr)
+        code[0] = EXIT_USAGE
+    except KeyboardInterrupt:
+        print("pipguard: interrupted", file=sys.stderr)
+        code[0] = 130
+    except BrokenPipeError:
+        # The reader went away (| head): nothing more to say, and no traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code[0] = EXIT_FINDINGS
+    except Exception as exc:
+        if debug:
+            raise
+        print(
+            f"pipguard: internal error: {type(exc).__name__}: {exc} "
+            "(run with --debug for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        code[0] = EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "pipguard") -> int:
+    """Run pipguard with ``argv`` (default: the process arguments) and return its exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    first = next((arg for arg in args_list if arg in OWN_COMMANDS or arg in PIP_COMMANDS), None)
+    if first in PIP_COMMANDS:
+        from pipguard import pipbridge
+
+        return pipbridge.run_pip(args_list)
+    if first == "install":
+        from pipguard.guard import install_main
+
+        return install_main(args_list, prog=prog)
+    parser = _parser(prog)
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    handler = {"check": _cmd_check, "owner": _cmd_owner}[args.command]
+    with _errors(getattr(args, "debug", False)) as code:
+        code[0] = handler(args)
+    return code[0]

@@ -1,0 +1,185 @@
+"""Clash detection: pure functions from an ownership index to typed findings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from pipguard.ownership import OwnershipIndex, Row
+from pipguard.paths import is_derived_pyc, relative_to
+
+__all__ = [
+    "Clash",
+    "ClashKind",
+    "FileState",
+    "HashReader",
+    "Owner",
+    "find_case_clashes",
+    "find_clashes",
+    "judge",
+    "verify",
+]
+
+ClashKind = Literal["differing", "identical", "case"]
+
+# (absolute path, algorithm) -> the file's hash in RECORD form, or None when it does not exist.
+HashReader = Callable[[str, str], "str | None"]
+
+
+@dataclass(frozen=True)
+class Owner:
+    """One distribution's claim on a clashing path."""
+
+    name: str
+    version: str
+    hash: str | None
+    path: str
+    matches_disk: bool | None = None
+
+
+@dataclass(frozen=True)
+class Clash:
+    """One path (or, for ``case``, one case-folded path) listed by two or more distributions."""
+
+    path: str
+    display: str
+    kind: ClashKind
+    owners: tuple[Owner, ...]
+    winner: str | None = None
+
+    @property
+    def top_level(self) -> str:
+        """The first component of the displayed path, used to group clashes (``jwt/``)."""
+        head, sep, _ = self.display.lstrip("./").partition("/")
+        return f"{head}/" if sep else head
+
+
+@dataclass(frozen=True)
+class FileState:
+    """A file whose content no longer matches its owner's RECORD (``modified``) or is gone."""
+
+    path: str
+    owner: str
+
+
+def _owners(index: OwnershipIndex, path: str, rows: Iterable[Row]) -> tuple[Owner, ...]:
+    seen: set[int] = set()
+    owners: list[Owner] = []
+    for number, hash_value in rows:
+        if number in seen:
+            continue
+        seen.add(number)
+        dist = index.dists[number]
+        owners.append(Owner(dist.name, dist.version, hash_value, path))
+    return tuple(sorted(owners, key=lambda owner: owner.name))
+
+
+def _display(index: OwnershipIndex, path: str, rows: list[Row]) -> str:
+    return relative_to(path, index.dists[rows[0][0]].site)
+
+
+def find_clashes(index: OwnershipIndex) -> list[Clash]:
+    """Return every path two or more distributions list, as ``identical`` or ``differing``.
+
+    Byte-code caches never clash on their own: they derive from their source file, whose clash
+    (if any) covers them.
+    """
+    clashes: list[Clash] = []
+    for path, rows in index.shared.items():
+        if is_derived_pyc(path):
+            continue
+        owners = _owners(index, path, rows)
+        if len(owners) < 2:
+            continue
+        hashes = {owner.hash for owner in owners}
+        kind: ClashKind = "identical" if len(hashes) == 1 and None not in hashes else "differing"
+        clashes.append(Clash(path, _display(index, path, rows), kind, owners))
+    return sorted(clashes, key=lambda clash: clash.display)
+
+
+def find_case_clashes(index: OwnershipIndex) -> list[Clash]:
+    """Return paths that differ only by letter case and belong to different distributions.
+
+    They are one file on case-insensitive filesystems (macOS, Windows).
+    """
+    folded: dict[str, str] = {}
+    groups: dict[str, set[str]] = {}
+    for path in index.paths():
+        key = path.lower()
+        first = folded.setdefault(key, path)
+        if first != path:
+            groups.setdefault(key, {first}).add(path)
+    clashes: list[Clash] = []
+    for variants in groups.values():
+        if all(is_derived_pyc(variant) for variant in variants):
+            continue
+        owners: list[Owner] = []
+        names: set[str] = set()
+        for variant in sorted(variants):
+            for owner in _owners(index, variant, index.owners(variant)):
+                owners.append(owner)
+                names.add(owner.name)
+        if len(names) < 2:
+            continue
+        first_path = sorted(variants)[0]
+        clashes.append(
+            Clash(
+                first_path,
+                _display(index, first_path, index.owners(first_path)),
+                "case",
+                tuple(owners),
+            )
+        )
+    return sorted(clashes, key=lambda clash: clash.display)
+
+
+def _algorithm(hash_value: str) -> str:
+    return hash_value.partition("=")[0]
+
+
+def judge(clashes: Iterable[Clash], read_hash: HashReader) -> list[Clash]:
+    """Fill in which owner's copy is on disk, and for ``differing`` clashes name the winner.
+
+    ``read_hash`` does the I/O; it is asked only about the clashing files.
+    """
+    judged: list[Clash] = []
+    for clash in clashes:
+        owners: list[Owner] = []
+        for owner in clash.owners:
+            matches: bool | None = None
+            if owner.hash is not None:
+                on_disk = read_hash(owner.path, _algorithm(owner.hash))
+                matches = on_disk == owner.hash
+            owners.append(replace(owner, matches_disk=matches))
+        winner = None
+        if clash.kind == "differing":
+            winners = [owner.name for owner in owners if owner.matches_disk]
+            # Several owners sharing the winning hash: the first is as good as any, all match.
+            winner = winners[0] if winners else None
+        judged.append(replace(clash, owners=tuple(owners), winner=winner))
+    return judged
+
+
+def verify(
+    index: OwnershipIndex, read_hash: HashReader, skip: set[str] | frozenset[str] = frozenset()
+) -> tuple[list[FileState], list[FileState]]:
+    """Hash every listed file against its RECORD, like ``rpm -V``: return (modified, missing).
+
+    Paths in ``skip`` (the differing clashes, judged by :func:`judge`) are left out.
+    """
+    modified: list[FileState] = []
+    missing: list[FileState] = []
+    for path in index.paths():
+        if path in skip:
+            continue
+        for number, hash_value in index.owners(path):
+            if hash_value is None:
+                continue
+            on_disk = read_hash(path, _algorithm(hash_value))
+            if on_disk == hash_value:
+                continue
+            dist = index.dists[number]
+            state = FileState(relative_to(path, dist.site), dist.name)
+            (missing if on_disk is None else modified).append(state)
+    return modified, missing

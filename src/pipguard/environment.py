@@ -1,0 +1,274 @@
+"""The environment pipguard works on: where it installs, and what is installed there."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipguard import _facts
+from pipguard.paths import is_within, to_posix
+from pipguard.records import RecordEntry, parse_installed_files, parse_record
+
+__all__ = [
+    "Environment",
+    "EnvironmentError_",
+    "InstalledDistribution",
+    "Problem",
+    "canonical_name",
+    "describe_paths",
+    "describe_python",
+    "read_distributions",
+]
+
+
+class EnvironmentError_(Exception):
+    """The environment could not be described or read at all."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something pipguard could not use, naming the distribution and the file."""
+
+    distribution: str | None
+    path: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where one environment installs files, and which directories hold its distributions."""
+
+    python: str | None
+    scan_dirs: tuple[str, ...]
+    roots: tuple[str, ...]
+    scheme: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    case_insensitive: bool = False
+
+
+@dataclass
+class InstalledDistribution:
+    """One installed distribution: its metadata directory and the rows of its RECORD."""
+
+    name: str
+    version: str
+    metadata_dir: str
+    base: str
+    entries: list[RecordEntry] | None
+    kind: str = "dist-info"
+
+    @property
+    def record_file(self) -> str:
+        """The file listing this distribution's paths: RECORD, or a legacy installed-files.txt."""
+        leaf = "installed-files.txt" if self.kind == "egg-info" else "RECORD"
+        return f"{self.metadata_dir}/{leaf}"
+
+    @property
+    def site(self) -> str:
+        """The directory holding the metadata directory (site-packages, or a --target dir)."""
+        return self.metadata_dir.rsplit("/", 1)[0]
+
+
+def canonical_name(name: str) -> str:
+    """Return the PEP 503 normalised form of a distribution name."""
+    # Imported here: packaging.utils pulls in packaging.tags, which costs the fast path.
+    from packaging.utils import canonicalize_name
+
+    return str(canonicalize_name(name))
+
+
+def _absolute(path: str) -> str:
+    return to_posix(os.path.realpath(path))
+
+
+def _from_facts(facts: dict[str, Any], extra_dirs: Iterable[str] = ()) -> Environment:
+    paths: dict[str, str] = {k: v for k, v in facts["paths"].items() if v}
+    scan: list[str] = []
+    wanted = (paths.get("purelib"), paths.get("platlib"), facts.get("user_site"), *extra_dirs)
+    for candidate in wanted:
+        if candidate and os.path.isdir(candidate):
+            resolved = _absolute(candidate)
+            if resolved not in scan:
+                scan.append(resolved)
+    roots: list[str] = []
+    for candidate in (facts.get("prefix"), facts.get("exec_prefix"), facts.get("user_base"), *scan):
+        if candidate:
+            resolved = _absolute(candidate)
+            if not is_within(resolved, roots):
+                roots = [r for r in roots if not is_within(r, [resolved])] + [resolved]
+    scheme = {key: _absolute(value) for key, value in paths.items()}
+    return Environment(
+        python=facts.get("python"),
+        scan_dirs=tuple(scan),
+        roots=tuple(roots),
+        scheme=scheme,
+        case_insensitive=bool(facts.get("case_insensitive")),
+    )
+
+
+def describe_python(executable: str | None = None) -> Environment:
+    """Describe the environment of ``executable``, or of the running interpreter when None."""
+    if executable is None:
+        return _from_facts(_facts.facts())
+    exe = executable
+    if not os.path.exists(exe):
+        raise EnvironmentError_(f"{executable}: no such interpreter")
+    try:
+        done = subprocess.run(
+            [exe, _facts.__file__],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except OSError as exc:
+        raise EnvironmentError_(f"{executable}: cannot run it: {exc.strerror}") from None
+    except subprocess.TimeoutExpired:
+        raise EnvironmentError_(f"{executable}: did not answer within 60 s") from None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise EnvironmentError_(f"{executable}: failed to describe itself: {last}")
+    try:
+        facts = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise EnvironmentError_(f"{executable}: answered with something that is not JSON") from None
+    return _from_facts(facts)
+
+
+def describe_paths(directories: Iterable[str]) -> Environment:
+    """Describe plain directories (such as ``pip install --target`` ones) as one environment."""
+    dirs: list[str] = []
+    for directory in directories:
+        if not os.path.isdir(directory):
+            raise EnvironmentError_(f"{directory}: not a directory")
+        resolved = _absolute(directory)
+        if resolved not in dirs:
+            dirs.append(resolved)
+    return Environment(
+        python=None,
+        scan_dirs=tuple(dirs),
+        roots=tuple(dirs),
+        scheme={"purelib": dirs[0], "platlib": dirs[0]} if dirs else {},
+        case_insensitive=sys.platform in ("darwin", "win32"),
+    )
+
+
+def _read_text(path: str) -> str:
+    with open(path, "rb") as handle:
+        return handle.read().decode("utf-8")
+
+
+def _metadata_fields(path: str) -> tuple[str | None, str | None]:
+    """Return the Name and Version of a METADATA / PKG-INFO file, reading only its header."""
+    name = version = None
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if not line.strip():
+                break
+            key, sep, value = line.partition(":")
+            if not sep:
+                continue
+            lowered = key.lower()
+            if lowered == "name" and name is None:
+                name = value.strip()
+            elif lowered == "version" and version is None:
+                version = value.strip()
+            if name is not None and version is not None:
+                break
+    return name, version
+
+
+def _name_from_dirname(dirname: str) -> tuple[str, str]:
+    stem = dirname.rsplit(".", 1)[0]
+    name, _, version = stem.partition("-")
+    return name, version.split("-")[0] if version else ""
+
+
+def _read_one(base: str, dirname: str, problems: list[Problem]) -> InstalledDistribution | None:
+    metadata_dir = f"{base}/{dirname}"
+    legacy = dirname.endswith(".egg-info")
+    if legacy and not os.path.isdir(metadata_dir):
+        return None  # A bare PKG-INFO file from distutils: it lists no files at all.
+    meta_file = f"{metadata_dir}/{'PKG-INFO' if legacy else 'METADATA'}"
+    fallback_name, fallback_version = _name_from_dirname(dirname)
+    try:
+        raw_name, raw_version = _metadata_fields(meta_file)
+    except FileNotFoundError:
+        raw_name = raw_version = None
+        problems.append(Problem(canonical_name(fallback_name), meta_file, "no METADATA file"))
+    except OSError as exc:
+        raw_name = raw_version = None
+        problems.append(
+            Problem(canonical_name(fallback_name), meta_file, f"unreadable: {exc.strerror}")
+        )
+    name = canonical_name(raw_name or fallback_name)
+    version = raw_version or fallback_version
+    record_file = f"{metadata_dir}/{'installed-files.txt' if legacy else 'RECORD'}"
+    entries: list[RecordEntry] | None = None
+    try:
+        text = _read_text(record_file)
+    except FileNotFoundError:
+        problems.append(
+            Problem(name, record_file, "no RECORD: ownership unknown, its files cannot be checked")
+        )
+    except UnicodeDecodeError:
+        problems.append(Problem(name, record_file, "not UTF-8: ownership unknown"))
+    except OSError as exc:
+        problems.append(Problem(name, record_file, f"unreadable: {exc.strerror}"))
+    else:
+        if legacy:
+            entries = parse_installed_files(text)
+        else:
+            entries, issues = parse_record(text)
+            problems.extend(
+                Problem(
+                    name,
+                    record_file,
+                    f"line {issue.line}: {issue.message}" if issue.line else issue.message,
+                )
+                for issue in issues
+            )
+            if not entries and not issues:
+                problems.append(Problem(name, record_file, "empty RECORD: ownership unknown"))
+    base_for_rows = metadata_dir if legacy else base
+    return InstalledDistribution(
+        name, version, metadata_dir, base_for_rows, entries, "egg-info" if legacy else "dist-info"
+    )
+
+
+def _metadata_dirs(directory: str) -> Iterator[str]:
+    try:
+        with os.scandir(directory) as listing:
+            names = sorted(entry.name for entry in listing)
+    except OSError:
+        return
+    for name in names:
+        if name.endswith((".dist-info", ".egg-info")):
+            yield name
+
+
+def read_distributions(env: Environment) -> tuple[list[InstalledDistribution], list[Problem]]:
+    """Read every installed distribution in the environment's directories, with the problems met."""
+    dists: list[InstalledDistribution] = []
+    problems: list[Problem] = []
+    for directory in env.scan_dirs:
+        seen: dict[str, InstalledDistribution] = {}
+        for dirname in _metadata_dirs(directory):
+            dist = _read_one(directory, dirname, problems)
+            if dist is None:
+                continue
+            other = seen.setdefault(dist.name, dist)
+            if other is not dist:
+                problems.append(
+                    Problem(
+                        dist.name,
+                        dist.metadata_dir,
+                        f"installed twice in one directory: {other.version} and {dist.version}",
+                    )
+                )
+            dists.append(dist)
+    return dists, problems

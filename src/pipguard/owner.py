@@ -1,0 +1,55 @@
+"""``pipguard owner``: which distributions list a file, or the files of an import name."""
+
+from __future__ import annotations
+
+import os
+
+from pipguard.environment import Environment
+from pipguard.ownership import OwnershipIndex
+from pipguard.paths import relative_to, to_posix
+
+__all__ = ["find_owners"]
+
+Owners = list[tuple[str, str]]
+
+
+def _owners_of(index: OwnershipIndex, path: str) -> Owners:
+    seen: dict[int, None] = {}
+    for number, _ in index.owners(path):
+        seen.setdefault(number)
+    return sorted((index.dists[n].name, index.dists[n].version) for n in seen)
+
+
+def _is_module_file(leaf: str, module: str) -> bool:
+    # jwt.py, jwt.pyi, jwt.cpython-311-x86_64-linux-gnu.so, jwt.pyd
+    stem, dot, _ = leaf.partition(".")
+    return bool(dot) and stem == module
+
+
+def find_owners(
+    index: OwnershipIndex, env: Environment, target: str, cwd: str
+) -> list[tuple[str, Owners]]:
+    """Return (path, owners) for a file path, or for every top-level module an import name names."""
+    looks_like_path = "/" in target or os.sep in target or os.path.exists(os.path.join(cwd, target))
+    if looks_like_path:
+        candidates = [to_posix(os.path.realpath(os.path.join(cwd, target)))]
+        candidates += [f"{site}/{to_posix(target).lstrip('/')}" for site in env.scan_dirs]
+        for candidate in candidates:
+            owners = _owners_of(index, candidate)
+            if owners:
+                return [(candidate, owners)]
+        return []
+    top = target.split(".", maxsplit=1)[0]
+    found: dict[str, dict[tuple[str, str], None]] = {}
+    for site in env.scan_dirs:
+        package = f"{site}/{top}/"
+        for path in index.paths():
+            if not path.startswith(site + "/"):
+                continue
+            rest = path[len(site) + 1 :]
+            if path.startswith(package) or ("/" not in rest and _is_module_file(rest, top)):
+                shown = relative_to(path, site).split("/")[0]
+                group = found.setdefault(shown if "/" not in rest else f"{top}/", {})
+                for owner in _owners_of(index, path):
+                    group.setdefault(owner)
+    return [(path, sorted(owners)) for path, owners in sorted(found.items())]

@@ -1,0 +1,120 @@
+"""Parse RECORD files (PEP 376 / wheel spec) into typed rows: pure, no file I/O."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import hashlib
+from typing import NamedTuple
+
+__all__ = [
+    "RecordEntry",
+    "RecordIssue",
+    "hash_bytes",
+    "parse_installed_files",
+    "parse_record",
+    "record_hash",
+]
+
+# Algorithms pip accepts in RECORD; md5 and sha1 are refused by the wheel spec.
+_ALLOWED_ALGORITHMS = frozenset({"sha224", "sha256", "sha384", "sha512", "sha3_256", "blake2b"})
+
+
+class RecordEntry(NamedTuple):
+    """One row of a RECORD: a path as written, its ``algo=digest`` hash and size, if given."""
+
+    path: str
+    hash: str | None
+    size: int | None
+
+
+class RecordIssue(NamedTuple):
+    """A row that could not be used, with its 1-based line number and why."""
+
+    line: int
+    message: str
+
+
+def record_hash(algorithm: str, digest: bytes) -> str:
+    """Return a digest in RECORD form: ``algo=`` and urlsafe base64 without padding."""
+    return f"{algorithm}=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def hash_bytes(data: bytes, algorithm: str = "sha256") -> str:
+    """Return ``data``'s hash in RECORD form."""
+    return record_hash(algorithm, hashlib.new(algorithm, data).digest())
+
+
+def _check_hash(value: str) -> str | None:
+    """Return why ``value`` is not a usable ``algo=urlsafe-base64`` hash, or None if it is."""
+    algorithm, sep, digest = value.partition("=")
+    if not sep or not digest:
+        return f"hash {value[:40]!r} is not of the form algo=digest"
+    if algorithm not in _ALLOWED_ALGORITHMS:
+        return f"hash algorithm {algorithm[:20]!r} is not supported"
+    try:
+        raw = base64.urlsafe_b64decode(digest + "=" * (-len(digest) % 4))
+    except (binascii.Error, ValueError):
+        return f"hash {value[:40]!r} is not urlsafe base64"
+    if len(raw) != hashlib.new(algorithm).digest_size:
+        return f"hash {value[:40]!r} has the wrong length for {algorithm}"
+    return None
+
+
+def parse_record(text: str) -> tuple[list[RecordEntry], list[RecordIssue]]:
+    """Split RECORD text into usable entries and the issues of the rows that are not usable.
+
+    Every row is judged on its own, so one bad row never hides the others.
+    """
+    entries: list[RecordEntry] = []
+    issues: list[RecordIssue] = []
+    lines = text.splitlines()
+    try:
+        rows = list(csv.reader(lines, strict=True))
+    except csv.Error as exc:
+        # Fall back to row-by-row parsing so that the good rows still count.
+        rows = []
+        for number, line in enumerate(lines, start=1):
+            try:
+                rows.extend(csv.reader([line], strict=True))
+            except csv.Error as row_exc:
+                issues.append(RecordIssue(number, f"malformed CSV: {row_exc}"))
+                rows.append([])
+        if not issues:
+            issues.append(RecordIssue(0, f"malformed CSV: {exc}"))
+    for number, row in enumerate(rows, start=1):
+        if not row or row == [""]:
+            continue
+        if len(row) != 3:
+            issues.append(RecordIssue(number, f"expected 3 columns, found {len(row)}"))
+            continue
+        path, hash_value, size_value = row
+        if not path:
+            issues.append(RecordIssue(number, "empty path"))
+            continue
+        if "\x00" in path:
+            issues.append(RecordIssue(number, "path contains a NUL byte"))
+            continue
+        if hash_value:
+            problem = _check_hash(hash_value)
+            if problem is not None:
+                issues.append(RecordIssue(number, problem))
+                hash_value = ""
+        size: int | None = None
+        if size_value:
+            if size_value.isdigit():
+                size = int(size_value)
+            else:
+                issues.append(RecordIssue(number, f"size {size_value[:20]!r} is not a number"))
+        entries.append(RecordEntry(path, hash_value or None, size))
+    return entries, issues
+
+
+def parse_installed_files(text: str) -> list[RecordEntry]:
+    """Read a legacy ``installed-files.txt``: one path per line, relative to the ``.egg-info``."""
+    return [
+        RecordEntry(line, None, None)
+        for line in (raw.strip() for raw in text.splitlines())
+        if line and "\x00" not in line
+    ]

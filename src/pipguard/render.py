@@ -1,0 +1,199 @@
+"""Rendering of findings: JSON documents and rich tables. Takes findings, returns values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import groupby
+from typing import TYPE_CHECKING, Any
+
+from pipguard.detect import Clash, FileState
+from pipguard.environment import Problem
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from pipguard.check import CheckResult
+
+__all__ = [
+    "check_summary",
+    "check_to_json",
+    "clash_tables",
+    "clash_to_json",
+    "file_state_table",
+    "group_hint",
+    "problem_table",
+    "problem_to_json",
+]
+
+
+def clash_to_json(clash: Clash) -> dict[str, Any]:
+    """Return the JSON form of one clash, as ``check --format json`` documents it."""
+    owners = []
+    for owner in clash.owners:
+        item: dict[str, Any] = {
+            "name": owner.name,
+            "version": owner.version,
+            "hash": owner.hash,
+            "matches_disk": owner.matches_disk,
+        }
+        if clash.kind == "case":
+            item["path"] = owner.path
+        owners.append(item)
+    return {"path": clash.display, "kind": clash.kind, "owners": owners, "winner": clash.winner}
+
+
+def problem_to_json(problem: Problem) -> dict[str, Any]:
+    """Return the JSON form of one problem."""
+    return {"distribution": problem.distribution, "path": problem.path, "message": problem.message}
+
+
+def _states(states: Iterable[FileState]) -> list[dict[str, str]]:
+    return [{"path": state.path, "owner": state.owner} for state in states]
+
+
+def check_to_json(result: CheckResult) -> dict[str, Any]:
+    """Return the one JSON document ``check --format json`` prints."""
+    return {
+        "version": 1,
+        "environment": {
+            "python": result.environment.python,
+            "paths": list(result.environment.scan_dirs),
+        },
+        "distributions": result.distributions,
+        "files": result.files,
+        "conflicts": [clash_to_json(clash) for clash in result.clashes],
+        "modified": _states(result.modified),
+        "missing": _states(result.missing),
+        "problems": [problem_to_json(problem) for problem in result.problems],
+    }
+
+
+def _count(number: int, word: str, plural: str | None = None) -> str:
+    return f"{number} {word}" if number == 1 else f"{number} {plural or word + 's'}"
+
+
+def check_summary(result: CheckResult) -> str:
+    """Return the one-line summary ``check`` prints on stderr."""
+    kinds = {
+        kind: sum(1 for c in result.clashes if c.kind == kind)
+        for kind in ("differing", "identical", "case")
+    }
+    parts = [
+        _count(kinds["differing"], "differing clash", "differing clashes"),
+        f"{_count(kinds['identical'], 'identical overlap')} (harmless)",
+    ]
+    if kinds["case"]:
+        parts.append(_count(kinds["case"], "case-only clash", "case-only clashes"))
+    if result.modified or result.missing:
+        parts.append(f"{len(result.modified)} modified, {len(result.missing)} missing")
+    parts.append(_count(len(result.problems), "problem"))
+    return (
+        f"pipguard: {_count(result.distributions, 'distribution')}, "
+        f"{_count(result.files, 'file')}: " + ", ".join(parts)
+    )
+
+
+def group_hint(clashes: Sequence[Clash]) -> str:
+    """Return one sentence on what to do about a group of clashes (one top-level name)."""
+    names = sorted({owner.name for clash in clashes for owner in clash.owners})
+    real = [clash for clash in clashes if clash.kind == "differing"]
+    if not real:
+        if any(clash.kind == "case" for clash in clashes):
+            return "These paths are one file on macOS and Windows: the last install wins there."
+        return "Harmless: every owner ships the same bytes."
+    winners = sorted({clash.winner for clash in real if clash.winner})
+    if len(winners) == 1 and all(clash.winner for clash in real):
+        winner = winners[0]
+        losers = [name for name in names if name != winner]
+        return (
+            f"{', '.join(losers)} lost to {winner}: these files are {winner}'s copies now. "
+            "Keep one: "
+            f"pip uninstall {' '.join(losers)} && "
+            f"pip install --force-reinstall --no-deps {winner}"
+        )
+    return (
+        f"{' and '.join(names)} overwrote each other"
+        + ("" if winners else ", and no owner's copy is on disk")
+        + ": uninstall all but one, then pip install --force-reinstall --no-deps the one you keep"
+    )
+
+
+def _owner_cell(clash: Clash) -> str:
+    lines = []
+    for owner in clash.owners:
+        if clash.kind == "case":
+            mark = owner.path.rsplit("/", 2)[-2] if "/" in owner.path else owner.path
+            mark = f"as {mark}"
+        elif owner.matches_disk is None:
+            mark = "no hash"
+        elif clash.kind == "identical":
+            mark = "same" if owner.matches_disk else "modified"
+        else:
+            mark = "on disk" if owner.matches_disk else "lost"
+        lines.append(f"{owner.name} {owner.version} ({mark})")
+    return "\n".join(lines)
+
+
+def clash_tables(clashes: Sequence[Clash], *, verbose: bool = False) -> list[RenderableType]:
+    """Return one rich table per top-level name (``jwt/``) of the clashes worth showing.
+
+    Identical overlaps are harmless and shown only with ``verbose``.
+    """
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    shown = [clash for clash in clashes if verbose or clash.kind != "identical"]
+    tables: list[RenderableType] = []
+    for top, grouped in groupby(
+        sorted(shown, key=lambda c: (c.top_level, c.display)), key=lambda c: c.top_level
+    ):
+        group = list(grouped)
+        table = Table(
+            title=Text(top, style="bold"),
+            title_justify="left",
+            caption=Text(group_hint(group)),
+            caption_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        table.add_column("path", overflow="fold", ratio=5)
+        table.add_column("clash", no_wrap=True)
+        table.add_column("owners", overflow="fold", ratio=4)
+        for clash in group:
+            style = {"differing": "red", "case": "yellow", "identical": "green"}[clash.kind]
+            # Paths and names come from RECORDs anyone can publish: never read them as markup.
+            table.add_row(
+                Text(clash.display), Text(clash.kind, style=style), Text(_owner_cell(clash))
+            )
+        tables.append(table)
+    return tables
+
+
+def file_state_table(title: str, states: Sequence[FileState]) -> RenderableType:
+    """Return a table of files that are modified or missing, with their owners."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("path", overflow="fold")
+    table.add_column("owner", overflow="fold")
+    for state in states:
+        table.add_row(Text(state.path), Text(state.owner))
+    return table
+
+
+def problem_table(problems: Sequence[Problem]) -> RenderableType:
+    """Return a table of the problems met while reading the environment."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="problems", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("distribution", overflow="fold", ratio=1)
+    table.add_column("file", overflow="fold", ratio=2)
+    table.add_column("problem", overflow="fold", ratio=2)
+    for problem in problems:
+        table.add_row(Text(problem.distribution or "-"), Text(problem.path), Text(problem.message))
+    return table

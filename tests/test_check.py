@@ -1,0 +1,248 @@
+"""``pipguard check`` against real venvs filled by real pip with wheels built here."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wheels import Venv, build_wheel, record_hash
+
+pytestmark = pytest.mark.integration
+
+JWT_OLD = "# jwt 1.3.1\n"
+PYJWT = "# PyJWT 2.9.0\n"
+
+
+def check_json(venv: Venv, *args: str) -> tuple[int, dict]:
+    done = venv.pipguard("check", "--format", "json", *args)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def clashing_pair(wheel_dir: Path) -> tuple[Path, Path]:
+    jwt = build_wheel(
+        wheel_dir, "jwt", "1.3.1", {"jwt/__init__.py": JWT_OLD, "jwt/old.py": "x=1\n"}
+    )
+    pyjwt = build_wheel(
+        wheel_dir, "PyJWT", "2.9.0", {"jwt/__init__.py": PYJWT, "jwt/api_jwt.py": "y=2\n"}
+    )
+    return jwt, pyjwt
+
+
+def test_clean_fresh_venv_exits_0(venv_: Venv) -> None:
+    code, doc = check_json(venv_)
+    assert code == 0
+    assert doc["version"] == 1
+    assert doc["conflicts"] == []
+    assert doc["problems"] == []
+    assert doc["environment"]["paths"] == [str(venv_.site.resolve())]
+    assert set(doc) == {
+        "version",
+        "environment",
+        "distributions",
+        "files",
+        "conflicts",
+        "modified",
+        "missing",
+        "problems",
+    }
+
+
+@pytest.mark.parametrize("order", ["jwt-first", "pyjwt-first"])
+def test_differing_clash_names_the_winner_in_either_order(
+    venv_: Venv, wheel_dir: Path, order: str
+) -> None:
+    jwt, pyjwt = clashing_pair(wheel_dir)
+    first, second = (jwt, pyjwt) if order == "jwt-first" else (pyjwt, jwt)
+    venv_.pip_install(first)
+    venv_.pip_install(second)
+    code, doc = check_json(venv_)
+    assert code == 1
+    (clash,) = doc["conflicts"]
+    assert clash["path"] == "jwt/__init__.py"
+    assert clash["kind"] == "differing"
+    expected_winner = "pyjwt" if order == "jwt-first" else "jwt"
+    assert clash["winner"] == expected_winner
+    owners = {o["name"]: o for o in clash["owners"]}
+    assert owners["jwt"]["version"] == "1.3.1"
+    assert owners["pyjwt"]["hash"] == record_hash(PYJWT.encode())
+    assert owners[expected_winner]["matches_disk"] is True
+    assert [o["matches_disk"] for o in owners.values()].count(True) == 1
+
+
+def test_table_at_80_columns_names_the_clash(venv_: Venv, wheel_dir: Path) -> None:
+    jwt, pyjwt = clashing_pair(wheel_dir)
+    venv_.pip_install(jwt)
+    venv_.pip_install(pyjwt)
+    done = venv_.pipguard("check")
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "jwt/__init__.py" in done.stdout
+    assert "pyjwt 2.9.0: on disk" in done.stdout
+    assert "jwt 1.3.1: overwritten" in done.stdout
+    assert "\x1b[" not in done.stdout  # NO_COLOR, and no TTY
+    assert "1 differing clash" in done.stderr
+
+
+def test_identical_namespace_init_is_harmless(venv_: Venv, wheel_dir: Path) -> None:
+    ns = "__path__ = __import__('pkgutil').extend_path(__path__, __name__)\n"
+    a = build_wheel(
+        wheel_dir,
+        "backports.zoneinfo-x",
+        "1.0",
+        {"backports/__init__.py": ns, "backports/zoneinfo_x.py": "a=1\n"},
+    )
+    b = build_wheel(
+        wheel_dir,
+        "backports.tarfile-x",
+        "1.0",
+        {"backports/__init__.py": ns, "backports/tarfile_x.py": "b=1\n"},
+    )
+    venv_.pip_install(a, b)
+    code, doc = check_json(venv_)
+    assert code == 0
+    (clash,) = doc["conflicts"]
+    assert clash["kind"] == "identical"
+    assert clash["path"] == "backports/__init__.py"
+    assert all(o["matches_disk"] for o in clash["owners"])
+    table = venv_.pipguard("check")
+    assert table.returncode == 0
+    assert "backports" not in table.stdout  # hidden unless --verbose
+    assert "1 identical overlap (harmless)" in table.stderr
+    assert "backports/__init__.py" in venv_.pipguard("check", "--verbose").stdout
+    assert venv_.pipguard("check", "--strict").returncode == 1
+
+
+def test_pyc_rows_never_clash_on_their_own(venv_: Venv, wheel_dir: Path) -> None:
+    ns = "x = 1\n"
+    # Same source bytes: pip compiles both into the same __pycache__ file, listed by both RECORDs.
+    a = build_wheel(wheel_dir, "aaa", "1.0", {"shared/__init__.py": ns, "shared/a.py": "a=1\n"})
+    b = build_wheel(wheel_dir, "bbb", "1.0", {"shared/__init__.py": ns, "shared/b.py": "b=1\n"})
+    venv_.pip_install(a, b)
+    record = next(venv_.site.glob("aaa-1.0.dist-info")) / "RECORD"
+    assert "__pycache__/__init__" in record.read_text()  # the premise: pip listed the pyc
+    code, doc = check_json(venv_)
+    assert code == 0
+    assert [c["path"] for c in doc["conflicts"]] == ["shared/__init__.py"]
+
+
+def test_console_script_clash_under_bin(venv_: Venv, wheel_dir: Path) -> None:
+    a = build_wheel(
+        wheel_dir,
+        "tool-a",
+        "1.0",
+        {"tool_a.py": "def main(): print('a')\n"},
+        console_scripts={"tool": "tool_a:main"},
+    )
+    b = build_wheel(
+        wheel_dir,
+        "tool-b",
+        "1.0",
+        {"tool_b.py": "def main(): print('b')\n"},
+        console_scripts={"tool": "tool_b:main"},
+    )
+    venv_.pip_install(a)
+    venv_.pip_install(b)
+    code, doc = check_json(venv_)
+    assert code == 1
+    (clash,) = doc["conflicts"]
+    assert clash["path"].endswith("/bin/tool")
+    assert clash["path"].startswith("../")
+    assert clash["winner"] == "tool-b"
+
+
+def test_case_only_clash(venv_: Venv, wheel_dir: Path) -> None:
+    a = build_wheel(wheel_dir, "upper", "1.0", {"Foo/__init__.py": "A = 1\n"})
+    b = build_wheel(wheel_dir, "lower", "1.0", {"foo/__init__.py": "a = 1\n"})
+    venv_.pip_install(a, b)
+    code, doc = check_json(venv_)
+    (clash,) = doc["conflicts"]
+    assert clash["kind"] == "case"
+    assert {o["path"].rsplit("/", 2)[-2] for o in clash["owners"]} == {"Foo", "foo"}
+    # Two files on Linux: a warning here, a failure where the filesystem folds case.
+    assert code == (1 if sys.platform in ("darwin", "win32") else 0)
+    assert check_json(venv_, "--strict")[0] == 1
+
+
+def test_distribution_without_record_is_a_problem(venv_: Venv, wheel_dir: Path) -> None:
+    venv_.pip_install(build_wheel(wheel_dir, "norecord", "1.0", {"norecord.py": "x=1\n"}))
+    (venv_.site / "norecord-1.0.dist-info" / "RECORD").unlink()
+    code, doc = check_json(venv_)
+    assert code == 1
+    (problem,) = doc["problems"]
+    assert problem["distribution"] == "norecord"
+    assert problem["path"].endswith("norecord-1.0.dist-info/RECORD")
+    assert "ownership unknown" in problem["message"]
+
+
+def test_target_directory_via_path(venv_: Venv, wheel_dir: Path, tmp_path: Path) -> None:
+    jwt, pyjwt = clashing_pair(wheel_dir)
+    target = tmp_path / "target"
+    venv_.pip_install(jwt, extra=["--target", str(target)])
+    venv_.pip_install(pyjwt, extra=["--target", str(target), "--upgrade"])
+    done = venv_.pipguard("check", "--format", "json", "--path", str(target))
+    doc = json.loads(done.stdout)
+    assert doc["environment"]["paths"] == [str(target.resolve())]
+    (clash,) = doc["conflicts"]
+    assert clash["path"] == "jwt/__init__.py"
+    assert clash["winner"] == "pyjwt"
+    assert done.returncode == 1
+
+
+def test_another_interpreter_via_python(tmp_path: Path, wheel_dir: Path) -> None:
+    inner = Venv(tmp_path / "inner")
+    jwt, pyjwt = clashing_pair(wheel_dir)
+    inner.pip_install(jwt)
+    inner.pip_install(pyjwt)
+    # Run pipguard from the test environment's interpreter, aimed at the venv's.
+    done = subprocess.run(
+        [sys.executable, "-m", "pipguard", "check", "--format", "json", "--python", inner.python],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    doc = json.loads(done.stdout)
+    assert doc["environment"]["python"] == inner.python
+    assert doc["environment"]["paths"] == [str(inner.site.resolve())]
+    assert [c["winner"] for c in doc["conflicts"]] == ["pyjwt"]
+    assert done.returncode == 1
+
+
+def test_verify_lists_modified_and_missing(venv_: Venv, wheel_dir: Path) -> None:
+    venv_.pip_install(
+        build_wheel(
+            wheel_dir, "solo", "1.0", {"solo/__init__.py": "a=1\n", "solo/gone.py": "b=2\n"}
+        )
+    )
+    (venv_.site / "solo" / "__init__.py").write_text("tampered\n")
+    (venv_.site / "solo" / "gone.py").unlink()
+    assert check_json(venv_)[0] == 0  # the default check does not read every file
+    code, doc = check_json(venv_, "--verify")
+    assert code == 1
+    assert doc["modified"] == [{"path": "solo/__init__.py", "owner": "solo"}]
+    assert doc["missing"] == [{"path": "solo/gone.py", "owner": "solo"}]
+
+
+def test_owner_of_file_and_module(venv_: Venv, wheel_dir: Path) -> None:
+    jwt, pyjwt = clashing_pair(wheel_dir)
+    venv_.pip_install(jwt)
+    venv_.pip_install(pyjwt)
+    done = venv_.pipguard("owner", "jwt")
+    assert done.returncode == 0
+    assert done.stdout.strip() == "jwt/: jwt 1.3.1, pyjwt 2.9.0"
+    by_file = venv_.pipguard("owner", "jwt/api_jwt.py")
+    assert by_file.stdout.strip().endswith("jwt/api_jwt.py: pyjwt 2.9.0")
+    assert venv_.pipguard("owner", "nothing_here").returncode == 1
+
+
+def test_bad_python_is_one_line(venv_: Venv) -> None:
+    done = venv_.pipguard("check", "--python", "/nonexistent/python")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "pipguard: error: /nonexistent/python: no such interpreter"
+    assert shutil.which("python3") is not None

@@ -1,0 +1,130 @@
+"""Build real wheels with zipfile, RECORD hashes included, and real venvs to install them into."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+
+def record_hash(data: bytes) -> str:
+    """Return ``data``'s sha256 in RECORD form, computed independently of pipguard."""
+    digest = hashlib.sha256(data).digest()
+    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def build_wheel(
+    directory: Path,
+    name: str,
+    version: str = "1.0",
+    files: Mapping[str, bytes | str] | None = None,
+    *,
+    console_scripts: Mapping[str, str] | None = None,
+    purelib: bool = True,
+    record_override: str | None = None,
+) -> Path:
+    """Write ``name-version-py3-none-any.whl`` holding ``files`` and a correct RECORD."""
+    dist = name.replace("-", "_")
+    info = f"{dist}-{version}.dist-info"
+    contents: dict[str, bytes] = {
+        path: data.encode() if isinstance(data, str) else data
+        for path, data in (files or {}).items()
+    }
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n"
+    contents[f"{info}/METADATA"] = metadata.encode()
+    contents[f"{info}/WHEEL"] = (
+        "Wheel-Version: 1.0\nGenerator: pipguard-tests\n"
+        f"Root-Is-Purelib: {'true' if purelib else 'false'}\nTag: py3-none-any\n"
+    ).encode()
+    if console_scripts:
+        lines = ["[console_scripts]"] + [f"{k} = {v}" for k, v in console_scripts.items()]
+        contents[f"{info}/entry_points.txt"] = ("\n".join(lines) + "\n").encode()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for path, data in contents.items():
+        writer.writerow([path, record_hash(data), str(len(data))])
+    writer.writerow([f"{info}/RECORD", "", ""])
+    directory.mkdir(parents=True, exist_ok=True)
+    wheel = directory / f"{dist}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, data in contents.items():
+            archive.writestr(path, data)
+        archive.writestr(
+            f"{info}/RECORD", record_override if record_override is not None else buffer.getvalue()
+        )
+    return wheel
+
+
+def _outer_site_dirs() -> list[str]:
+    paths = sysconfig.get_paths()
+    return sorted({paths["purelib"], paths["platlib"]})
+
+
+class Venv:
+    """A real venv that also sees the test environment's packages (pip, pipguard, rich).
+
+    The test environment is itself a venv under tox, and a nested venv's system site is the base
+    interpreter's: so a ``.pth`` adds the outer site directories (after the venv's own). pip and
+    pipguard then run at the versions under test, and install into this venv only.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(root)
+        bindir = "Scripts" if os.name == "nt" else "bin"
+        self.python = str(root / bindir / ("python.exe" if os.name == "nt" else "python"))
+        self.scripts = root / bindir
+        out = subprocess.run(
+            [self.python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        self.site = Path(out.stdout.strip())
+        outer = "; ".join(f"site.addsitedir({d!r})" for d in _outer_site_dirs())
+        (self.site / "_pipguard_tests_outer.pth").write_text(f"import site; {outer}\n")
+
+    def run(
+        self,
+        *args: str,
+        check: bool = False,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run this venv's interpreter with ``args`` and capture its output."""
+        full_env = {
+            **os.environ,
+            "PIP_NO_INDEX": "1",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "NO_COLOR": "1",
+            "COLUMNS": "80",
+        }
+        full_env.pop("FORCE_COLOR", None)
+        full_env.update(env or {})
+        return subprocess.run(
+            [self.python, *args], capture_output=True, text=True, check=check, env=full_env, cwd=cwd
+        )
+
+    def pip_install(self, *wheels: Path | str, extra: Sequence[str] = ()) -> None:
+        """Install with plain pip, the way a user would, failing loudly."""
+        done = self.run("-m", "pip", "install", "--no-deps", *extra, *map(str, wheels))
+        assert done.returncode == 0, done.stderr
+
+    def pipguard(
+        self, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``python -m pipguard`` in this venv."""
+        return self.run("-m", "pipguard", *args, env=env, cwd=cwd)
+
+
+def python_version() -> str:
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
