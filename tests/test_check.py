@@ -84,8 +84,9 @@ def test_table_at_80_columns_names_the_clash(venv_: Venv, wheel_dir: Path) -> No
     lines = done.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80
     assert "jwt/__init__.py" in done.stdout
-    assert "pyjwt 2.9.0: on disk" in done.stdout
-    assert "jwt 1.3.1: overwritten" in done.stdout
+    assert "pyjwt 2.9.0 (on disk)" in done.stdout
+    assert "jwt 1.3.1 (lost)" in done.stdout
+    assert "jwt lost to pyjwt" in done.stdout
     assert "\x1b[" not in done.stdout  # NO_COLOR, and no TTY
     assert "1 differing clash" in done.stderr
 
