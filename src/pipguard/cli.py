@@ -231,7 +231,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "pipguard") -> int:
     if first == "install":
         from pipguard.guard import install_main
 
-        return install_main(args_list, prog=prog)
+        with _errors("--debug" in args_list) as code:
+            code[0] = install_main([a for a in args_list if a != "--debug"], prog=prog)
+        return code[0]
     parser = _parser(prog)
     args = parser.parse_args(args_list)
     if args.command is None:

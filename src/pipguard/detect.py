@@ -14,14 +14,16 @@ __all__ = [
     "ClashKind",
     "FileState",
     "HashReader",
+    "Incoming",
     "Owner",
     "find_case_clashes",
     "find_clashes",
+    "find_transaction_clashes",
     "judge",
     "verify",
 ]
 
-ClashKind = Literal["differing", "identical", "case"]
+ClashKind = Literal["differing", "identical", "case", "unowned"]
 
 # (absolute path, algorithm) -> the file's hash in RECORD form, or None when it does not exist.
 HashReader = Callable[[str, str], "str | None"]
@@ -36,6 +38,7 @@ class Owner:
     hash: str | None
     path: str
     matches_disk: bool | None = None
+    incoming: bool = False  # brought by the transaction under way, not installed yet
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,15 @@ class Clash:
     kind: ClashKind
     owners: tuple[Owner, ...]
     winner: str | None = None
+
+    @property
+    def harmless(self) -> bool:
+        """Tell whether the clash changes nothing: same bytes whoever writes the file."""
+        if self.kind == "identical":
+            return True
+        if self.kind == "unowned":
+            return all(owner.matches_disk for owner in self.owners)
+        return False
 
     @property
     def top_level(self) -> str:
@@ -134,6 +146,59 @@ def find_case_clashes(index: OwnershipIndex) -> list[Clash]:
     return sorted(clashes, key=lambda clash: clash.display)
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """One distribution the transaction installs: its name, version and planned files."""
+
+    name: str
+    version: str
+    files: tuple[tuple[str, str | None], ...]  # (absolute path, hash or None)
+    own_dir: str  # its .dist-info directory: never an unowned clash, it is being replaced
+
+
+def find_transaction_clashes(
+    incoming: Iterable[Incoming],
+    index: OwnershipIndex,
+    exists: Callable[[str], bool],
+    site_of: Callable[[str], str],
+) -> list[Clash]:
+    """Return the clashes installing ``incoming`` would cause, before anything is written.
+
+    Planned paths are checked against the installed owners (except the distributions the
+    transaction replaces: the same names) and against each other; a path that exists on disk
+    with no owner at all is ``unowned``. ``site_of`` gives the directory paths are shown from.
+    """
+    wheels = list(incoming)
+    replaced = {wheel.name for wheel in wheels}
+    claims: dict[str, list[Owner]] = {}
+    for wheel in wheels:
+        for path, hash_value in wheel.files:
+            if is_derived_pyc(path):
+                continue
+            claims.setdefault(path, []).append(
+                Owner(wheel.name, wheel.version, hash_value, path, incoming=True)
+            )
+    clashes: list[Clash] = []
+    for path, claimants in claims.items():
+        installed = [
+            owner
+            for owner in _owners(index, path, index.owners(path))
+            if owner.name not in replaced
+        ]
+        names = {owner.name for owner in claimants}
+        owners = tuple(sorted(claimants, key=lambda o: o.name)) + tuple(installed)
+        display = relative_to(path, site_of(path))
+        if installed or len(names) > 1:
+            hashes = {owner.hash for owner in owners}
+            kind: ClashKind = (
+                "identical" if len(hashes) == 1 and None not in hashes else "differing"
+            )
+            clashes.append(Clash(path, display, kind, owners))
+        elif exists(path) and not any(path.startswith(w.own_dir + "/") for w in wheels):
+            clashes.append(Clash(path, display, "unowned", owners))
+    return sorted(clashes, key=lambda clash: clash.display)
+
+
 def _algorithm(hash_value: str) -> str:
     return hash_value.partition("=")[0]
 
@@ -145,6 +210,18 @@ def judge(clashes: Iterable[Clash], read_hash: HashReader) -> list[Clash]:
     """
     judged: list[Clash] = []
     for clash in clashes:
+        if clash.kind == "unowned":
+            # The owners are the incoming wheels: does the file already hold their bytes?
+            incoming = tuple(
+                replace(
+                    o,
+                    matches_disk=o.hash is not None
+                    and read_hash(o.path, _algorithm(o.hash)) == o.hash,
+                )
+                for o in clash.owners
+            )
+            judged.append(replace(clash, owners=incoming))
+            continue
         owners: list[Owner] = []
         for owner in clash.owners:
             matches: bool | None = None

@@ -21,6 +21,7 @@ __all__ = [
     "clash_to_json",
     "file_state_table",
     "group_hint",
+    "install_to_json",
     "problem_table",
     "problem_to_json",
 ]
@@ -40,6 +41,15 @@ def clash_to_json(clash: Clash) -> dict[str, Any]:
             item["path"] = owner.path
         owners.append(item)
     return {"path": clash.display, "kind": clash.kind, "owners": owners, "winner": clash.winner}
+
+
+def install_to_json(clash: Clash, resolution: str) -> dict[str, Any]:
+    """Return the journal form of a clash met by an install: check's form plus its resolution."""
+    document = clash_to_json(clash)
+    for item, owner in zip(document["owners"], clash.owners):
+        item["incoming"] = owner.incoming
+    document["resolution"] = resolution
+    return document
 
 
 def problem_to_json(problem: Problem) -> dict[str, Any]:
@@ -93,6 +103,29 @@ def check_summary(result: CheckResult) -> str:
     )
 
 
+def planned_hint(clashes: Sequence[Clash]) -> str:
+    """Return one sentence on a group of clashes an install would cause, before it writes."""
+    incoming = sorted({o.name for c in clashes for o in c.owners if o.incoming})
+    installed = sorted({o.name for c in clashes for o in c.owners if not o.incoming})
+    if all(clash.harmless for clash in clashes):
+        return "Harmless: the files already hold the same bytes."
+    if installed:
+        return (
+            f"Installing {', '.join(incoming)} would overwrite files of {', '.join(installed)} "
+            "with different content. Keep one of them, or let the last writer win with "
+            "--on-conflict warn."
+        )
+    if any(clash.kind == "unowned" for clash in clashes):
+        return (
+            f"{', '.join(incoming)} would overwrite files no installed distribution lists "
+            "(left by another tool or another Python?). Remove them, or --on-conflict warn."
+        )
+    return (
+        f"{' and '.join(incoming)} both write these files: whichever pip installs last wins. "
+        "Install only one of them, or --on-conflict warn."
+    )
+
+
 def group_hint(clashes: Sequence[Clash]) -> str:
     """Return one sentence on what to do about a group of clashes (one top-level name)."""
     names = sorted({owner.name for clash in clashes for owner in clash.owners})
@@ -118,10 +151,12 @@ def group_hint(clashes: Sequence[Clash]) -> str:
     )
 
 
-def _owner_cell(clash: Clash) -> str:
+def _owner_cell(clash: Clash, planned: bool) -> str:
     lines = []
     for owner in clash.owners:
-        if clash.kind == "case":
+        if planned:
+            mark = "incoming" if owner.incoming else "installed"
+        elif clash.kind == "case":
             mark = owner.path.rsplit("/", 2)[-2] if "/" in owner.path else owner.path
             mark = f"as {mark}"
         elif owner.matches_disk is None:
@@ -131,19 +166,24 @@ def _owner_cell(clash: Clash) -> str:
         else:
             mark = "on disk" if owner.matches_disk else "lost"
         lines.append(f"{owner.name} {owner.version} ({mark})")
+    if clash.kind == "unowned":
+        lines.append("no owner (on disk)")
     return "\n".join(lines)
 
 
-def clash_tables(clashes: Sequence[Clash], *, verbose: bool = False) -> list[RenderableType]:
+def clash_tables(
+    clashes: Sequence[Clash], *, verbose: bool = False, planned: bool = False
+) -> list[RenderableType]:
     """Return one rich table per top-level name (``jwt/``) of the clashes worth showing.
 
-    Identical overlaps are harmless and shown only with ``verbose``.
+    Harmless overlaps are shown only with ``verbose``. ``planned`` clashes are those an install
+    would cause: their owners are marked incoming or installed, not by what is on disk.
     """
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    shown = [clash for clash in clashes if verbose or clash.kind != "identical"]
+    shown = [clash for clash in clashes if verbose or not clash.harmless]
     tables: list[RenderableType] = []
     for top, grouped in groupby(
         sorted(shown, key=lambda c: (c.top_level, c.display)), key=lambda c: c.top_level
@@ -152,7 +192,7 @@ def clash_tables(clashes: Sequence[Clash], *, verbose: bool = False) -> list[Ren
         table = Table(
             title=Text(top, style="bold"),
             title_justify="left",
-            caption=Text(group_hint(group)),
+            caption=Text(planned_hint(group) if planned else group_hint(group)),
             caption_justify="left",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
@@ -161,10 +201,12 @@ def clash_tables(clashes: Sequence[Clash], *, verbose: bool = False) -> list[Ren
         table.add_column("clash", no_wrap=True)
         table.add_column("owners", overflow="fold", ratio=4)
         for clash in group:
-            style = {"differing": "red", "case": "yellow", "identical": "green"}[clash.kind]
+            style = "green" if clash.harmless else "yellow" if clash.kind == "case" else "red"
             # Paths and names come from RECORDs anyone can publish: never read them as markup.
             table.add_row(
-                Text(clash.display), Text(clash.kind, style=style), Text(_owner_cell(clash))
+                Text(clash.display),
+                Text(clash.kind, style=style),
+                Text(_owner_cell(clash, planned)),
             )
         tables.append(table)
     return tables

@@ -1,0 +1,463 @@
+"""``pipguard install``: pip install, with every clash found before the first file is written."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from pipguard.check import DiskHasher, scan
+from pipguard.detect import Clash, Incoming, find_clashes, find_transaction_clashes, judge
+from pipguard.environment import Environment, InstalledDistribution, Problem, describe_python
+from pipguard.ownership import OwnershipIndex
+from pipguard.paths import is_within, to_posix
+from pipguard.plan import PlannedFile, Scheme, WheelContents, WheelError, plan_wheel, read_wheel
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from pipguard.pipbridge import Requirement, Step, StepOutcome
+
+__all__ = ["GuardOptions", "InstallGuard", "install_main", "split_args"]
+
+Policy = Literal["prevent", "warn", "ignore"]
+Verdict = tuple[Clash, bool]  # a clash, and whether it was harmless before the step
+POLICIES: tuple[Policy, ...] = ("prevent", "warn", "ignore")
+EXIT_USAGE = 2
+
+_HELP = """\
+pipguard install: pip install, guarded against two distributions writing one file.
+
+Every pip install argument passes through unchanged. pipguard's own options:
+  --on-conflict {prevent,warn,ignore}
+                 prevent (default): stop before writing anything when the transaction
+                 would overwrite another distribution's file with different bytes;
+                 warn: install anyway and report who won; ignore: report nothing.
+                 Also PIPGUARD_ON_CONFLICT.
+  --journal FILE write a JSON journal of the transaction (- for stdout; pip's own
+                 output then goes to stderr).
+"""
+
+
+class UsageError(Exception):
+    """pipguard's own install options are wrong."""
+
+
+@dataclass(frozen=True)
+class GuardOptions:
+    """pipguard's own options of ``install``, taken out of the pip arguments."""
+
+    policy: Policy = "prevent"
+    journal: str | None = None
+
+
+def _policy(value: str, source: str) -> Policy:
+    for policy in POLICIES:
+        if value == policy:
+            return policy
+    raise UsageError(f"{source}: {value!r} is not one of {', '.join(POLICIES)}")
+
+
+def split_args(argv: Sequence[str], environ: dict[str, str]) -> tuple[GuardOptions, list[str]]:
+    """Take pipguard's own options out of ``argv``; return them and the arguments for pip."""
+    policy = (
+        _policy(environ["PIPGUARD_ON_CONFLICT"], "PIPGUARD_ON_CONFLICT")
+        if environ.get("PIPGUARD_ON_CONFLICT")
+        else "prevent"
+    )
+    journal = None
+    pip_args: list[str] = []
+    items = iter(argv)
+    for arg in items:
+        name, eq, value = arg.partition("=")
+        if name in ("--on-conflict", "--journal"):
+            if not eq:
+                value = next(items, "")
+                if not value:
+                    raise UsageError(f"{name} needs a value")
+            if name == "--on-conflict":
+                policy = _policy(value, "--on-conflict")
+            else:
+                journal = value
+            continue
+        pip_args.append(arg)
+    return GuardOptions(policy, journal), pip_args
+
+
+def _stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(file=sys.stderr, highlight=False)
+
+
+@dataclass
+class InstallGuard:
+    """Plans the transaction when pip reaches its install step, and reports it afterwards."""
+
+    options: GuardOptions
+    clashes: list[Clash] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    wheels: list[WheelContents] = field(default_factory=list)
+    step: Step | None = None
+    before: list[InstalledDistribution] = field(default_factory=list)
+    fallback_reason: str | None = None
+    env: Environment | None = None
+
+    # -- at the install step (pip's imports are blocked from 26.3: import nothing here) --
+
+    def before_step(self, step: Step) -> str | None:
+        """Plan every wheel of ``step``, find its clashes; return why to stop, or None."""
+        from pipguard import pipbridge
+
+        self.step = step
+        self.env = _step_environment([r.scheme for r in step.requirements])
+        self.before, index, self.problems = scan(self.env)
+        planned: list[tuple[Requirement, WheelContents, list[PlannedFile]]] = []
+        for requirement in step.requirements:
+            if requirement.wheel is None:
+                self.problems.append(
+                    Problem(
+                        requirement.name,
+                        "-",
+                        "not installed from a wheel: its files cannot be known in advance",
+                    )
+                )
+                continue
+            try:
+                wheel = read_wheel(requirement.wheel)
+                files = plan_wheel(
+                    wheel, requirement.scheme, self.env.roots, pipbridge.console_script_names
+                )
+            except WheelError as exc:
+                if self.options.policy == "prevent":
+                    return f"pipguard: {exc}; nothing was installed"
+                self.problems.append(Problem(requirement.name, requirement.wheel, str(exc)))
+                continue
+            self.wheels.append(wheel)
+            self.problems.extend(wheel.problems)
+            planned.append((requirement, wheel, files))
+        claimed = Counter(f.path for _, _, files in planned for f in files)
+        incoming = [
+            Incoming(
+                wheel.name,
+                wheel.version,
+                tuple(_true_hashes(wheel, files, index, claimed, self.problems)),
+                f"{_site(requirement.scheme, wheel)}/{wheel.dist_info}",
+            )
+            for requirement, wheel, files in planned
+        ]
+        sites = sorted(
+            {s for r in step.requirements for s in (r.scheme.purelib, r.scheme.platlib)},
+            key=len,
+            reverse=True,
+        )
+        found = find_transaction_clashes(
+            incoming,
+            index,
+            os.path.lexists,
+            lambda path: next((s for s in sites if path.startswith(s + "/")), sites[-1]),
+        )
+        hasher = DiskHasher(self.env.roots)
+        self.clashes = judge(found, hasher)
+        self.problems.extend(hasher.problems)
+        blocking = [clash for clash in self.clashes if not clash.harmless]
+        if blocking and self.options.policy == "prevent":
+            console = _stderr_console()
+            from pipguard.render import clash_tables
+
+            for table in clash_tables(blocking, planned=True):
+                console.print(table)
+            names = sorted({o.name for c in blocking for o in c.owners})
+            return (
+                f"pipguard: stopped before writing anything: {len(blocking)} "
+                f"file{'s' if len(blocking) != 1 else ''} would be overwritten with different "
+                f"content ({', '.join(names)}). To install anyway and keep the last writer's "
+                "copy, add --on-conflict warn."
+            )
+        return None
+
+    def cannot_plan(self, reason: str) -> None:
+        """Fall back to comparing RECORDs before and after pip's step, and say so."""
+        self.fallback_reason = reason
+        self.env = describe_python()
+        self.before, _, _ = scan(self.env)
+
+    # -- after pip returned (imports are allowed again, and were made beforehand) --
+
+    def report(self, outcome: StepOutcome) -> tuple[list[Verdict], list[InstalledDistribution]]:
+        """Re-read the final RECORDs and confirm on disk who won each clash.
+
+        Returns each clash (judged against the final disk) with whether it was harmless
+        before the step, and the distributions installed afterwards.
+        """
+        if self.env is None:
+            return [], []
+        env = self.env
+        if self.step is not None:
+            # Directories may exist only now (a new --target or --prefix).
+            env = _step_environment([r.scheme for r in self.step.requirements])
+        after, index, _ = scan(env)
+        hasher = DiskHasher(env.roots)
+        if self.fallback_reason is not None:
+            known = {(d.name, d.version, d.metadata_dir) for d in self.before}
+            changed = {d.name for d in after if (d.name, d.version, d.metadata_dir) not in known}
+            found = [c for c in find_clashes(index) if changed & {o.name for o in c.owners}]
+            return [(clash, clash.harmless) for clash in judge(found, hasher)], after
+        if outcome.stopped:
+            return [(clash, clash.harmless) for clash in self.clashes], after
+        final = judge(self.clashes, hasher)
+        return [(now, then.harmless) for now, then in zip(final, self.clashes)], after
+
+
+def _site(scheme: Scheme, wheel: WheelContents) -> str:
+    return scheme.purelib if wheel.root_is_purelib else scheme.platlib
+
+
+def _step_environment(schemes: list[Scheme]) -> Environment:
+    """The environment an install step writes into: its scheme's directories and install base."""
+    scan_dirs: list[str] = []
+    roots: list[str] = []
+    for scheme in schemes:
+        for directory in (scheme.purelib, scheme.platlib):
+            real = to_posix(os.path.realpath(directory))
+            if os.path.isdir(real) and real not in scan_dirs:
+                scan_dirs.append(real)
+        for directory in (
+            scheme.data,
+            scheme.purelib,
+            scheme.platlib,
+            scheme.scripts,
+            os.path.dirname(scheme.headers),
+        ):
+            for candidate in {directory, to_posix(os.path.realpath(directory))}:
+                if not is_within(candidate, roots):
+                    roots = [r for r in roots if not is_within(r, [candidate])] + [candidate]
+    return Environment(python=sys.executable, scan_dirs=tuple(scan_dirs), roots=tuple(roots))
+
+
+def _true_hashes(
+    wheel: WheelContents,
+    files: list[PlannedFile],
+    index: OwnershipIndex,
+    claimed: Counter[str],
+    problems: list[Problem],
+) -> list[tuple[str, str | None]]:
+    """Return (path, hash) per planned file; where the path is taken, hash the wheel's bytes.
+
+    A RECORD hash is the wheel's claim: where it decides whether a file may be overwritten,
+    the member's real bytes decide instead.
+    """
+    result = []
+    for planned in files:
+        hash_value = planned.hash
+        taken = claimed[planned.path] > 1 or index.owners(planned.path)
+        if planned.member is not None and (taken or os.path.lexists(planned.path)):
+            actual = wheel.member_hash(planned.member)
+            if hash_value is not None and hash_value.startswith("sha256=") and actual != hash_value:
+                problems.append(
+                    Problem(
+                        wheel.name,
+                        os.path.basename(wheel.path),
+                        f"RECORD hash of {planned.member} does not match its bytes",
+                    )
+                )
+            hash_value = actual
+        result.append((planned.path, hash_value))
+    return result
+
+
+def _journal_dist(dist: InstalledDistribution) -> dict[str, Any]:
+    return {
+        "name": dist.name,
+        "version": dist.version,
+        "files": [entry.path for entry in dist.entries or ()],
+    }
+
+
+def _write_journal(target: str, document: dict[str, Any]) -> None:
+    text = json.dumps(document, indent=2) + "\n"
+    if target == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    # Write beside the target and rename: a reader never sees half a journal.
+    temp = f"{target}.pipguard-tmp"
+    with open(temp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temp, target)
+
+
+def _warm_up() -> None:
+    """Import and exercise everything used during and after pip's step, before pip starts.
+
+    pip 26.3 refuses new imports while it installs, and warns about them afterwards.
+    """
+    import hashlib  # noqa: F401
+
+    from rich.console import Console
+
+    from pipguard import pipbridge, render  # noqa: F401
+    from pipguard.detect import Owner
+    from pipguard.environment import canonical_name
+
+    canonical_name("Warm_Up")
+    sample = Clash(
+        "/x/a.py",
+        "a.py",
+        "differing",
+        (Owner("a", "1", None, "/x/a.py"), Owner("b", "1", None, "/x/a.py")),
+    )
+    console = Console(file=io.StringIO(), width=80)
+    for planned in (False, True):
+        for table in render.clash_tables([sample], planned=planned):
+            console.print(table)
+    render.install_to_json(sample, "overwritten")
+
+
+def _reexec_for_python(pip_args: list[str], argv: list[str]) -> int | None:
+    """Honour pip's ``--python``: run pipguard itself under that interpreter, or refuse."""
+    value = os.environ.get("PIP_PYTHON")
+    for position, arg in enumerate(pip_args):
+        if arg == "--python" and position + 1 < len(pip_args):
+            value = pip_args[position + 1]
+        elif arg.startswith("--python="):
+            value = arg.partition("=")[2]
+    if not value:
+        return None
+    same = os.path.realpath(value) == os.path.realpath(sys.executable)
+    rest: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--python":
+            skip = True
+            continue
+        if not arg.startswith("--python="):
+            rest.append(arg)
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PIP_PYTHON", "_PIP_RUNNING_IN_SUBPROCESS")
+    }
+    if same:
+        os.environ.pop("PIP_PYTHON", None)
+        return None
+    probe = (
+        subprocess.run([value, "-c", "import pipguard"], capture_output=True, check=False, env=env)
+        if os.path.exists(value)
+        else None
+    )
+    if probe is None or probe.returncode != 0:
+        print(
+            f"pipguard: error: --python {value}: pipguard is not installed for that interpreter, "
+            "so it cannot guard the install there. Install it there first "
+            f"({value} -m pip install pipguard) and run {value} -m pipguard install ...",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return subprocess.run([value, "-m", "pipguard", *rest], env=env, check=False).returncode
+
+
+def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
+    """Run ``pipguard install ...``: pip install with the guard attached; return the exit code."""
+    argv = list(argv)
+    if any(arg in ("-h", "--help") for arg in argv):
+        sys.stderr.write(_HELP + "\npip's own help follows.\n\n")
+        from pipguard import pipbridge
+
+        return pipbridge.run_pip(argv)
+    try:
+        options, pip_args = split_args(argv, dict(os.environ))
+    except UsageError as exc:
+        print(f"{prog} install: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    redirected = _reexec_for_python(pip_args, argv)
+    if redirected is not None:
+        return redirected
+    _warm_up()
+    from pipguard import pipbridge, render
+
+    guard = InstallGuard(options)
+    outcome = pipbridge.StepOutcome()
+    stdout_for_pip = sys.stderr if options.journal == "-" else sys.stdout
+    try:
+        with contextlib.redirect_stdout(stdout_for_pip):
+            code = pipbridge.run_guarded_install(pip_args, guard, outcome)
+    except KeyboardInterrupt:
+        outcome.interrupted = True
+        code = 130
+    if outcome.interrupted:
+        code = 130
+    verdicts, after = guard.report(outcome)
+    console = _stderr_console()
+    if guard.fallback_reason is not None:
+        print(
+            f"pipguard: warning: {guard.fallback_reason}; clashes could only be looked for "
+            "after pip wrote the files.",
+            file=sys.stderr,
+        )
+    real = [clash for clash, harmless in verdicts if not harmless]
+    if real and options.policy != "ignore" and not outcome.stopped:
+        for table in render.clash_tables(real):
+            console.print(table)
+        print(
+            f"pipguard: warning: {len(real)} file{'s' if len(real) != 1 else ''} now "
+            "belong to more than one distribution; the table names whose copy is on disk.",
+            file=sys.stderr,
+        )
+        if guard.fallback_reason is not None and options.policy == "prevent" and code == 0:
+            code = 1
+    if guard.problems and options.policy != "ignore":
+        console.print(render.problem_table(guard.problems))
+    if options.journal:
+        outcome_word = (
+            "interrupted"
+            if outcome.interrupted
+            else "prevented"
+            if outcome.stopped
+            else "failed"
+            if code != 0
+            else "installed"
+        )
+        resolution = (
+            "prevented"
+            if outcome.stopped
+            else ("ignored" if options.policy == "ignore" else "overwritten")
+        )
+        names = {w.name: w.version for w in guard.wheels}
+        installed = [d for d in after if names.get(d.name) == d.version]
+        replaced = {r.name for r in guard.step.requirements if r.reinstall} if guard.step else set()
+        done = {d.name for d in installed}
+        still = {(d.name, d.version) for d in after}
+        removed = (
+            [
+                d
+                for d in guard.before
+                if d.name in replaced and ((d.name, d.version) not in still or d.name in done)
+            ]
+            if not outcome.stopped
+            else []
+        )
+        _write_journal(
+            options.journal,
+            {
+                "version": 1,
+                "pip_version": pipbridge.PIP_VERSION,
+                "policy": options.policy,
+                "installed": [_journal_dist(d) for d in installed],
+                "removed": [_journal_dist(d) for d in removed],
+                "conflicts": [
+                    render.install_to_json(c, "harmless" if harmless else resolution)
+                    for c, harmless in verdicts
+                ],
+                "outcome": outcome_word,
+            },
+        )
+    return code

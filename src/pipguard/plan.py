@@ -1,0 +1,218 @@
+"""What a wheel will write: its files mapped through the install scheme, plus generated scripts."""
+
+from __future__ import annotations
+
+import configparser
+import hashlib
+import os
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from pipguard.environment import Problem, canonical_name
+from pipguard.paths import is_within, resolve_row, to_posix
+from pipguard.records import RecordEntry, parse_record, record_hash
+
+__all__ = [
+    "PlannedFile",
+    "Scheme",
+    "WheelContents",
+    "WheelError",
+    "plan_wheel",
+    "read_wheel",
+]
+
+SCHEME_KEYS = ("purelib", "platlib", "headers", "scripts", "data")
+
+
+class WheelError(Exception):
+    """A wheel that cannot be read or planned; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """Where one distribution's files go: pip's install scheme, as absolute POSIX paths."""
+
+    purelib: str
+    platlib: str
+    headers: str
+    scripts: str
+    data: str
+
+    def get(self, key: str) -> str:
+        """Return the directory for a ``.data/<key>/`` subtree."""
+        value: str = getattr(self, key)
+        return value
+
+
+@dataclass
+class WheelContents:
+    """The parts of a wheel that decide where its files go."""
+
+    path: str
+    name: str
+    version: str
+    dist_info: str
+    root_is_purelib: bool
+    members: list[str]
+    record: dict[str, RecordEntry]
+    console_scripts: dict[str, str]
+    gui_scripts: dict[str, str]
+    problems: list[Problem] = field(default_factory=list)
+
+    def member_hash(self, member: str) -> str:
+        """Hash one member's bytes (sha256, RECORD form): the truth where RECORD lies or is silent."""
+        with zipfile.ZipFile(self.path) as archive:
+            return record_hash("sha256", hashlib.sha256(archive.read(member)).digest())
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    """One file a wheel will write: its absolute destination, RECORD path and hash (if known)."""
+
+    path: str
+    record_path: str
+    hash: str | None
+    member: str | None  # the wheel member it comes from; None for generated scripts
+
+
+def _metadata_header(text: str) -> tuple[str | None, str | None]:
+    name = version = None
+    for line in text.splitlines():
+        if not line.strip():
+            break
+        key, _, value = line.partition(":")
+        if key.lower() == "name" and name is None:
+            name = value.strip()
+        elif key.lower() == "version" and version is None:
+            version = value.strip()
+    return name, version
+
+
+def _entry_points(text: str, source: str) -> tuple[dict[str, str], dict[str, str]]:
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep the script's case
+    try:
+        parser.read_string(text, source=source)
+    except configparser.Error as exc:
+        raise WheelError(f"{source}: not a valid entry_points.txt: {exc.message}") from None
+    groups = []
+    for group in ("console_scripts", "gui_scripts"):
+        groups.append(dict(parser.items(group)) if parser.has_section(group) else {})
+    return groups[0], groups[1]
+
+
+def read_wheel(path: str) -> WheelContents:
+    """Read the member list, RECORD, WHEEL, METADATA and entry points of a wheel file."""
+    shown = os.path.basename(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise WheelError(f"{shown}: not a readable wheel: {exc}") from None
+    with archive:
+        members = [info.filename for info in archive.infolist() if not info.is_dir()]
+        dist_infos = sorted(
+            {
+                m.split("/", 1)[0]
+                for m in members
+                if "/" in m and m.split("/", 1)[0].endswith(".dist-info")
+            }
+        )
+        if len(dist_infos) != 1:
+            raise WheelError(f"{shown}: expected one .dist-info directory, found {len(dist_infos)}")
+        dist_info = dist_infos[0]
+
+        def text(leaf: str, required: bool = True) -> str:
+            member = f"{dist_info}/{leaf}"
+            try:
+                return archive.read(member).decode("utf-8")
+            except KeyError:
+                if required:
+                    raise WheelError(f"{shown}: {member} is missing") from None
+                return ""
+            except UnicodeDecodeError:
+                raise WheelError(f"{shown}: {member} is not UTF-8") from None
+
+        name, version = _metadata_header(text("METADATA"))
+        if not name or not version:
+            raise WheelError(f"{shown}: {dist_info}/METADATA has no Name or Version")
+        wheel_fields = {
+            key.strip().lower(): value.strip()
+            for key, _, value in (line.partition(":") for line in text("WHEEL").splitlines())
+        }
+        entries, issues = parse_record(text("RECORD"))
+        console, gui = _entry_points(
+            text("entry_points.txt", required=False), f"{shown}: {dist_info}/entry_points.txt"
+        )
+    problems = [
+        Problem(
+            canonical_name(name),
+            f"{shown}: {dist_info}/RECORD",
+            f"line {issue.line}: {issue.message}",
+        )
+        for issue in issues
+    ]
+    return WheelContents(
+        path=path,
+        name=canonical_name(name),
+        version=version,
+        dist_info=dist_info,
+        root_is_purelib=wheel_fields.get("root-is-purelib", "true").lower() == "true",
+        members=members,
+        record={entry.path: entry for entry in entries},
+        console_scripts=console,
+        gui_scripts=gui,
+        problems=problems,
+    )
+
+
+def _destination(wheel: WheelContents, member: str, scheme: Scheme) -> tuple[str, str]:
+    """Return (base directory, path below it) for one wheel member, as pip maps it."""
+    data_dir = wheel.dist_info[: -len(".dist-info")] + ".data"
+    head, _, rest = member.partition("/")
+    if head == data_dir:
+        key, _, below = rest.partition("/")
+        if key not in SCHEME_KEYS or not below:
+            raise WheelError(
+                f"{os.path.basename(wheel.path)}: {member}: unknown .data directory {key!r}"
+            )
+        return scheme.get(key), below
+    return (scheme.purelib if wheel.root_is_purelib else scheme.platlib), member
+
+
+def plan_wheel(
+    wheel: WheelContents,
+    scheme: Scheme,
+    roots: Iterable[str],
+    script_names: Callable[[dict[str, str]], list[str]],
+) -> list[PlannedFile]:
+    """Return every file that installing ``wheel`` with ``scheme`` writes, generated scripts too.
+
+    ``script_names`` turns a console-script mapping into the names pip will generate (pip adds
+    versioned ``pipX.Y`` names for itself). Paths are checked against ``roots``.
+    """
+    roots = tuple(roots)
+    site = scheme.purelib if wheel.root_is_purelib else scheme.platlib
+    planned: list[PlannedFile] = []
+    for member in wheel.members:
+        base, below = _destination(wheel, member, scheme)
+        path = resolve_row(base, below)
+        if path is None or not is_within(path, roots):
+            raise WheelError(
+                f"{os.path.basename(wheel.path)}: {member[:200]!r} would be "
+                "written outside the environment"
+            )
+        entry = wheel.record.get(member)
+        record_path = to_posix(os.path.relpath(path, site)) if base != site else below
+        planned.append(PlannedFile(path, record_path, entry.hash if entry else None, member))
+    suffix = ".exe" if os.name == "nt" else ""
+    names = script_names(dict(wheel.console_scripts)) + list(wheel.gui_scripts)
+    for script in names:
+        path = resolve_row(scheme.scripts, script + suffix)
+        if path is None or not is_within(path, roots):
+            raise WheelError(
+                f"{os.path.basename(wheel.path)}: script {script[:100]!r} would be "
+                "written outside the environment"
+            )
+        planned.append(PlannedFile(path, to_posix(os.path.relpath(path, site)), None, None))
+    return planned
