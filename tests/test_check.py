@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -247,3 +248,30 @@ def test_bad_python_is_one_line(venv_: Venv) -> None:
     assert done.returncode == 2
     assert done.stderr.strip() == "pipguard: error: /nonexistent/python: no such interpreter"
     assert shutil.which("python3") is not None
+
+
+def test_project_finds_dot_venv(tmp_path: Path, wheel_dir: Path) -> None:
+    project = tmp_path / "project"
+    inner = Venv(project / ".venv")
+    jwt, pyjwt = clashing_pair(wheel_dir)
+    inner.pip_install(jwt)
+    inner.pip_install(pyjwt)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipguard", "check", "--project", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=project,
+    )
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["environment"]["python"] == inner.python
+    elsewhere = subprocess.run(
+        [sys.executable, "-m", "pipguard", "check", "--project"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "PIPGUARD_PYTHON"},
+    )
+    assert elsewhere.returncode == 2
+    assert "no .venv or venv here" in elsewhere.stderr

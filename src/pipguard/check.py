@@ -12,7 +12,7 @@ from pipguard.ownership import OwnershipIndex, build_index
 from pipguard.paths import is_within, to_posix
 from pipguard.records import record_hash
 
-__all__ = ["CheckResult", "DiskHasher", "run_check", "scan"]
+__all__ = ["CheckResult", "DiskHasher", "ExistingPaths", "run_check", "scan"]
 
 _CHUNK = 1 << 20
 
@@ -54,6 +54,25 @@ class DiskHasher:
             self.problems.append(Problem(None, path, f"unreadable: {exc.strerror}"))
             return "unreadable"
         return record_hash(algorithm, digest.digest())
+
+
+class ExistingPaths:
+    """Answer "is anything at this path?" from one listing per directory, not a stat per file."""
+
+    def __init__(self) -> None:
+        self._listings: dict[str, frozenset[str]] = {}
+
+    def __call__(self, path: str) -> bool:
+        """Tell whether ``path`` exists (a broken link counts, as with ``os.path.lexists``)."""
+        parent, _, name = path.rpartition("/")
+        listing = self._listings.get(parent)
+        if listing is None:
+            try:
+                listing = frozenset(os.listdir(parent or "/"))
+            except OSError:
+                listing = frozenset()
+            self._listings[parent] = listing
+        return name in listing
 
 
 @dataclass

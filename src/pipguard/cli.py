@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -14,6 +13,9 @@ from pipguard import __version__
 from pipguard.environment import Environment, EnvironmentError_, describe_paths, describe_python
 
 if TYPE_CHECKING:
+    # argparse is imported only where check and owner parse: install never pays for it.
+    import argparse
+
     from rich.console import Console
 
 __all__ = ["main"]
@@ -50,12 +52,6 @@ class UsageError(Exception):
     """The command line or the environment it names cannot be used."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
 def _add_target_options(parser: argparse.ArgumentParser) -> None:
     target = parser.add_mutually_exclusive_group()
     target.add_argument(
@@ -69,10 +65,23 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         help="audit a plain directory, e.g. a pip --target one (repeatable)",
     )
+    target.add_argument(
+        "--project",
+        action="store_true",
+        help="audit the project's environment: ./.venv or ./venv, else $PIPGUARD_PYTHON "
+        "(for pre-commit, whose hooks run in an environment of their own)",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            self.print_usage(sys.stderr)
+            self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
     parser = _Parser(
         prog=prog,
         description="Find files that two installed distributions both write, and stop pip from "
@@ -123,9 +132,27 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
+def _project_python(cwd: str) -> str:
+    """Find the interpreter of the project in ``cwd``: its .venv or venv, or $PIPGUARD_PYTHON."""
+    scripts, exe = ("Scripts", "python.exe") if os.name == "nt" else ("bin", "python")
+    for folder in (".venv", "venv"):
+        candidate = os.path.join(cwd, folder, scripts, exe)
+        if os.path.exists(candidate):
+            return candidate
+    configured = os.environ.get("PIPGUARD_PYTHON")
+    if configured:
+        return configured
+    raise UsageError(
+        "--project: no .venv or venv here and no PIPGUARD_PYTHON; name the interpreter with "
+        "--python EXE"
+    )
+
+
 def _environment(args: argparse.Namespace) -> Environment:
     if args.path:
         return describe_paths(args.path)
+    if getattr(args, "project", False):
+        return describe_python(_project_python(os.getcwd()))
     return describe_python(args.python)
 
 

@@ -170,23 +170,32 @@ def find_transaction_clashes(
     """
     wheels = list(incoming)
     replaced = {wheel.name for wheel in wheels}
-    claims: dict[str, list[Owner]] = {}
-    for wheel in wheels:
+    # Plain tuples first: most planned paths are new and need no Owner objects at all.
+    claims: dict[str, list[tuple[int, str | None]]] = {}
+    for number, wheel in enumerate(wheels):
         for path, hash_value in wheel.files:
-            if is_derived_pyc(path):
-                continue
-            claims.setdefault(path, []).append(
-                Owner(wheel.name, wheel.version, hash_value, path, incoming=True)
-            )
+            claims.setdefault(path, []).append((number, hash_value))
+    own_dirs = tuple(wheel.own_dir + "/" for wheel in wheels)
     clashes: list[Clash] = []
     for path, claimants in claims.items():
-        installed = [
-            owner
-            for owner in _owners(index, path, index.owners(path))
-            if owner.name not in replaced
-        ]
-        names = {owner.name for owner in claimants}
-        owners = tuple(sorted(claimants, key=lambda o: o.name)) + tuple(installed)
+        rows = index.owners(path)
+        if not rows and len(claimants) == 1 and not exists(path):
+            continue
+        if is_derived_pyc(path):
+            continue
+        every = _owners(index, path, rows)
+        installed = [owner for owner in every if owner.name not in replaced]
+        names = {wheels[number].name for number, _ in claimants}
+        if not installed and len(names) < 2 and (every or path.startswith(own_dirs)):
+            continue
+        incoming_owners = sorted(
+            (
+                Owner(wheels[n].name, wheels[n].version, h, path, incoming=True)
+                for n, h in claimants
+            ),
+            key=lambda owner: owner.name,
+        )
+        owners = (*incoming_owners, *installed)
         display = relative_to(path, site_of(path))
         if installed or len(names) > 1:
             hashes = {owner.hash for owner in owners}
@@ -194,7 +203,7 @@ def find_transaction_clashes(
                 "identical" if len(hashes) == 1 and None not in hashes else "differing"
             )
             clashes.append(Clash(path, display, kind, owners))
-        elif exists(path) and not any(path.startswith(w.own_dir + "/") for w in wheels):
+        else:
             clashes.append(Clash(path, display, "unowned", owners))
     return sorted(clashes, key=lambda clash: clash.display)
 

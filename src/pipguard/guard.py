@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import subprocess
@@ -13,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from pipguard.check import DiskHasher, scan
+from pipguard.check import DiskHasher, ExistingPaths, scan
 from pipguard.detect import Clash, Incoming, find_clashes, find_transaction_clashes, judge
 from pipguard.environment import Environment, InstalledDistribution, Problem, describe_python
 from pipguard.ownership import OwnershipIndex
-from pipguard.paths import is_within, to_posix
+from pipguard.paths import is_within
 from pipguard.plan import PlannedFile, Scheme, WheelContents, WheelError, plan_wheel, read_wheel
 
 if TYPE_CHECKING:
@@ -144,11 +143,21 @@ class InstallGuard:
             self.problems.extend(wheel.problems)
             planned.append((requirement, wheel, files))
         claimed = Counter(f.path for _, _, files in planned for f in files)
+        exists = ExistingPaths()
         incoming = [
             Incoming(
                 wheel.name,
                 wheel.version,
-                tuple(_true_hashes(wheel, files, index, claimed, self.problems)),
+                tuple(
+                    _true_hashes(
+                        wheel,
+                        files,
+                        index=index,
+                        claimed=claimed,
+                        exists=exists,
+                        problems=self.problems,
+                    )
+                ),
                 f"{_site(requirement.scheme, wheel)}/{wheel.dist_info}",
             )
             for requirement, wheel, files in planned
@@ -161,7 +170,7 @@ class InstallGuard:
         found = find_transaction_clashes(
             incoming,
             index,
-            os.path.lexists,
+            exists,
             lambda path: next((s for s in sites if path.startswith(s + "/")), sites[-1]),
         )
         hasher = DiskHasher(self.env.roots)
@@ -197,8 +206,8 @@ class InstallGuard:
         Returns each clash (judged against the final disk) with whether it was harmless
         before the step, and the distributions installed afterwards.
         """
-        if self.env is None:
-            return [], []
+        if self.env is None or not (self.clashes or self.options.journal or self.fallback_reason):
+            return [], []  # Nothing to confirm and nothing to journal: spare a second scan.
         env = self.env
         if self.step is not None:
             # Directories may exist only now (a new --target or --prefix).
@@ -222,31 +231,28 @@ def _site(scheme: Scheme, wheel: WheelContents) -> str:
 
 def _step_environment(schemes: list[Scheme]) -> Environment:
     """The environment an install step writes into: its scheme's directories and install base."""
-    scan_dirs: list[str] = []
+    # Schemes differ only by their headers directory: dedupe before touching the disk.
+    libs = dict.fromkeys(d for s in schemes for d in (s.purelib, s.platlib))
+    scan_dirs = [d for d in libs if os.path.isdir(d)]
     roots: list[str] = []
-    for scheme in schemes:
-        for directory in (scheme.purelib, scheme.platlib):
-            real = to_posix(os.path.realpath(directory))
-            if os.path.isdir(real) and real not in scan_dirs:
-                scan_dirs.append(real)
-        for directory in (
-            scheme.data,
-            scheme.purelib,
-            scheme.platlib,
-            scheme.scripts,
-            os.path.dirname(scheme.headers),
-        ):
-            for candidate in {directory, to_posix(os.path.realpath(directory))}:
-                if not is_within(candidate, roots):
-                    roots = [r for r in roots if not is_within(r, [candidate])] + [candidate]
+    bases = dict.fromkeys(
+        d
+        for s in schemes
+        for d in (s.data, s.purelib, s.platlib, s.scripts, os.path.dirname(s.headers))
+    )
+    for candidate in bases:
+        if not is_within(candidate, roots):
+            roots = [r for r in roots if not is_within(r, [candidate])] + [candidate]
     return Environment(python=sys.executable, scan_dirs=tuple(scan_dirs), roots=tuple(roots))
 
 
 def _true_hashes(
     wheel: WheelContents,
     files: list[PlannedFile],
+    *,
     index: OwnershipIndex,
     claimed: Counter[str],
+    exists: ExistingPaths,
     problems: list[Problem],
 ) -> list[tuple[str, str | None]]:
     """Return (path, hash) per planned file; where the path is taken, hash the wheel's bytes.
@@ -258,7 +264,7 @@ def _true_hashes(
     for planned in files:
         hash_value = planned.hash
         taken = claimed[planned.path] > 1 or index.owners(planned.path)
-        if planned.member is not None and (taken or os.path.lexists(planned.path)):
+        if planned.member is not None and (taken or exists(planned.path)):
             actual = wheel.member_hash(planned.member)
             if hash_value is not None and hash_value.startswith("sha256=") and actual != hash_value:
                 problems.append(
@@ -295,74 +301,68 @@ def _write_journal(target: str, document: dict[str, Any]) -> None:
 
 
 def _warm_up() -> None:
-    """Import and exercise everything used during and after pip's step, before pip starts.
+    """Import everything used during and after pip's step, before pip starts.
 
-    pip 26.3 refuses new imports while it installs, and warns about them afterwards.
+    pip 26.3 refuses new imports while it installs, and warns about them afterwards; 26.1 and
+    26.2 warn. The test suite renders tables inside pip's step under each pip of the matrix.
     """
-    import hashlib  # noqa: F401
-
-    from rich.console import Console
+    import rich._emoji_codes  # loaded lazily by rich's first print
+    import rich.box
+    import rich.console
+    import rich.table
+    import rich.text  # noqa: F401
 
     from pipguard import pipbridge, render  # noqa: F401
-    from pipguard.detect import Owner
     from pipguard.environment import canonical_name
 
-    canonical_name("Warm_Up")
-    sample = Clash(
-        "/x/a.py",
-        "a.py",
-        "differing",
-        (Owner("a", "1", None, "/x/a.py"), Owner("b", "1", None, "/x/a.py")),
-    )
-    console = Console(file=io.StringIO(), width=80)
-    for planned in (False, True):
-        for table in render.clash_tables([sample], planned=planned):
-            console.print(table)
-    render.install_to_json(sample, "overwritten")
+    canonical_name("Warm_Up")  # imports packaging.utils
 
 
-def _reexec_for_python(pip_args: list[str], argv: list[str]) -> int | None:
-    """Honour pip's ``--python``: run pipguard itself under that interpreter, or refuse."""
-    value = os.environ.get("PIP_PYTHON")
-    for position, arg in enumerate(pip_args):
-        if arg == "--python" and position + 1 < len(pip_args):
-            value = pip_args[position + 1]
+def _take_python_option(args: list[str]) -> tuple[str | None, list[str]]:
+    """Split pip's ``--python EXE`` (or ``--python=EXE``) off ``args``."""
+    value = None
+    rest: list[str] = []
+    items = iter(args)
+    for arg in items:
+        if arg == "--python":
+            value = next(items, None)
         elif arg.startswith("--python="):
             value = arg.partition("=")[2]
-    if not value:
-        return None
-    same = os.path.realpath(value) == os.path.realpath(sys.executable)
-    rest: list[str] = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-            continue
-        if arg == "--python":
-            skip = True
-            continue
-        if not arg.startswith("--python="):
+        else:
             rest.append(arg)
+    return value, rest
+
+
+def _run_under_python(python: str, argv: list[str]) -> int | None:
+    """Honour pip's ``--python``: run pipguard itself under that interpreter, or refuse.
+
+    pip would re-run itself there in a subprocess, out of the guard's reach. Returns None when
+    ``python`` is this very environment, so the install goes on in-process.
+    """
     env = {
         k: v for k, v in os.environ.items() if k not in ("PIP_PYTHON", "_PIP_RUNNING_IN_SUBPROCESS")
     }
-    if same:
-        os.environ.pop("PIP_PYTHON", None)
-        return None
-    probe = (
-        subprocess.run([value, "-c", "import pipguard"], capture_output=True, check=False, env=env)
-        if os.path.exists(value)
-        else None
-    )
+    try:
+        probe = subprocess.run(
+            [python, "-c", "import sys, pipguard; print(sys.prefix)"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
+    except OSError:
+        probe = None
     if probe is None or probe.returncode != 0:
         print(
-            f"pipguard: error: --python {value}: pipguard is not installed for that interpreter, "
+            f"pipguard: error: --python {python}: pipguard is not installed for that interpreter, "
             "so it cannot guard the install there. Install it there first "
-            f"({value} -m pip install pipguard) and run {value} -m pipguard install ...",
+            f"({python} -m pip install pipguard) and run {python} -m pipguard install ...",
             file=sys.stderr,
         )
         return EXIT_USAGE
-    return subprocess.run([value, "-m", "pipguard", *rest], env=env, check=False).returncode
+    if os.path.realpath(probe.stdout.strip()) == os.path.realpath(sys.prefix):
+        return None
+    return subprocess.run([python, "-m", "pipguard", *argv], env=env, check=False).returncode
 
 
 def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
@@ -378,9 +378,13 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     except UsageError as exc:
         print(f"{prog} install: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    redirected = _reexec_for_python(pip_args, argv)
-    if redirected is not None:
-        return redirected
+    python, pip_args = _take_python_option(pip_args)
+    python = python or os.environ.pop("PIP_PYTHON", None)
+    if python:
+        os.environ.pop("PIP_PYTHON", None)
+        redirected = _run_under_python(python, _take_python_option(argv)[1])
+        if redirected is not None:
+            return redirected
     _warm_up()
     from pipguard import pipbridge, render
 

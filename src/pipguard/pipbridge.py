@@ -32,6 +32,15 @@ from pipguard.environment import canonical_name
 from pipguard.paths import to_posix
 from pipguard.plan import Scheme
 
+_console_script_specs: Callable[[dict[str, str]], list[str]] | None
+try:
+    # Imported now, not at the install step: pip 26.3 blocks imports while it installs.
+    from pip._internal.operations.install.wheel import (
+        get_console_script_specs as _console_script_specs,
+    )
+except ImportError:  # pragma: no cover - a pip without it: scripts keep their own names
+    _console_script_specs = None
+
 __all__ = [
     "PIP_VERSION",
     "Requirement",
@@ -101,16 +110,16 @@ def run_pip(args: Sequence[str]) -> int:
 
 def console_script_names(console: dict[str, str]) -> list[str]:
     """Return the script names pip generates for a ``console_scripts`` mapping (pip3.X etc.)."""
-    from pip._internal.operations.install.wheel import get_console_script_specs
-
-    specs: list[str] = get_console_script_specs(console)
+    if _console_script_specs is None:
+        return list(console)
+    specs: list[str] = _console_script_specs(console)
     return [spec.partition("=")[0].strip() for spec in specs]
 
 
 def _target_scheme(scheme: Scheme, temp_home: str, target_dir: str) -> Scheme:
     """Map a scheme inside pip's temporary --target home to where the files end up."""
     temp_lib = {scheme.purelib, scheme.platlib}
-    target = to_posix(os.path.abspath(target_dir))
+    target = to_posix(os.path.realpath(target_dir))
 
     def moved(path: str) -> str:
         for lib in temp_lib:
@@ -149,12 +158,12 @@ def _describe(
         )
         scheme = Scheme(
             *(
-                to_posix(os.path.abspath(getattr(raw, key)))
+                to_posix(os.path.realpath(getattr(raw, key)))
                 for key in ("purelib", "platlib", "headers", "scripts", "data")
             )
         )
         if target_dir and home:
-            scheme = _target_scheme(scheme, to_posix(os.path.abspath(home)), target_dir)
+            scheme = _target_scheme(scheme, to_posix(os.path.realpath(home)), target_dir)
         wheel = req.local_file_path if req.is_wheel and req.local_file_path else None
         planned.append(Requirement(canonical_name(name), wheel, scheme, bool(req.should_reinstall)))
     return Step(tuple(planned), target_dir)

@@ -61,7 +61,7 @@ class WheelContents:
     problems: list[Problem] = field(default_factory=list)
 
     def member_hash(self, member: str) -> str:
-        """Hash one member's bytes (sha256, RECORD form): the truth where RECORD lies or is silent."""
+        """Hash one member's bytes (sha256, RECORD form): the truth where RECORD lies."""
         with zipfile.ZipFile(self.path) as archive:
             return record_hash("sha256", hashlib.sha256(archive.read(member)).digest())
 

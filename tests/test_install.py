@@ -1,0 +1,330 @@
+"""``pipguard install`` with real pip, real venvs and wheels built here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from wheels import Venv, build_wheel, record_hash
+
+pytestmark = pytest.mark.integration
+
+
+def tree(root: Path) -> dict[str, str]:
+    """Every file below ``root`` with a digest of its bytes: equal trees, nothing was written."""
+    return {
+        str(p.relative_to(root)): (
+            f"link:{os.readlink(p)}"
+            if p.is_symlink()
+            else hashlib.sha256(p.read_bytes()).hexdigest()
+        )
+        for p in sorted(root.rglob("*"))
+        if p.is_file() or p.is_symlink()
+    }
+
+
+def assert_clean(stderr: str) -> None:
+    """No traceback, and no import pip 26.1+ would warn about or block during its step."""
+    for marker in ("Traceback", "Unsafe import", "Unexpected import", "Blocked import"):
+        assert marker not in stderr, stderr
+
+
+def installed_names(venv: Venv) -> set[str]:
+    return {p.name.split("-")[0].lower() for p in venv.site.glob("*.dist-info")}
+
+
+@pytest.fixture
+def jwt_pair(wheel_dir: Path) -> tuple[Path, Path]:
+    jwt = build_wheel(wheel_dir, "jwt", "1.3.1", {"jwt/__init__.py": "OLD = 1\n"})
+    pyjwt = build_wheel(
+        wheel_dir, "PyJWT", "2.9.0", {"jwt/__init__.py": "NEW = 2\n", "jwt/api.py": "x=1\n"}
+    )
+    return jwt, pyjwt
+
+
+def test_cross_transaction_clash_is_stopped_with_nothing_written(
+    venv_: Venv, jwt_pair: tuple[Path, Path]
+) -> None:
+    jwt, pyjwt = jwt_pair
+    assert venv_.pipguard("install", "--no-deps", str(jwt)).returncode == 0
+    before = tree(venv_.root)
+    done = venv_.pipguard("install", "--no-deps", str(pyjwt))
+    assert done.returncode == 1
+    assert tree(venv_.root) == before
+    assert (venv_.site / "jwt" / "__init__.py").read_text() == "OLD = 1\n"
+    assert installed_names(venv_) == {"jwt"}
+    assert "stopped before writing anything" in done.stderr
+    assert "jwt/__init__.py" in done.stderr
+    assert "pyjwt 2.9.0 (incoming)" in done.stderr
+    assert "jwt 1.3.1 (installed)" in done.stderr
+    assert_clean(done.stderr)
+
+
+def test_in_transaction_clash_is_stopped_with_nothing_written(
+    venv_: Venv, jwt_pair: tuple[Path, Path]
+) -> None:
+    before = tree(venv_.root)
+    done = venv_.pipguard("install", "--no-deps", *map(str, jwt_pair))
+    assert done.returncode == 1, done.stderr
+    assert tree(venv_.root) == before
+    assert "both write these files" in done.stderr
+    assert_clean(done.stderr)
+
+
+def test_identical_namespace_overlap_installs(venv_: Venv, wheel_dir: Path) -> None:
+    ns = "__path__ = __import__('pkgutil').extend_path(__path__, __name__)\n"
+    a = build_wheel(wheel_dir, "nsa", "1.0", {"nsp/__init__.py": ns, "nsp/a.py": "a=1\n"})
+    b = build_wheel(wheel_dir, "nsb", "1.0", {"nsp/__init__.py": ns, "nsp/b.py": "b=1\n"})
+    c = build_wheel(wheel_dir, "nsc", "1.0", {"nsp/__init__.py": ns, "nsp/c.py": "c=1\n"})
+    assert venv_.pipguard("install", "--no-deps", str(a)).returncode == 0
+    journal = venv_.root / "journal.json"
+    done = venv_.pipguard("install", "--no-deps", "--journal", str(journal), str(b), str(c))
+    assert done.returncode == 0, done.stderr
+    assert installed_names(venv_) == {"nsa", "nsb", "nsc"}
+    doc = json.loads(journal.read_text())
+    (conflict,) = doc["conflicts"]
+    assert conflict["kind"] == "identical"
+    assert conflict["resolution"] == "harmless"
+    assert {o["name"] for o in conflict["owners"]} == {"nsa", "nsb", "nsc"}
+
+
+def test_console_script_clash_is_stopped(venv_: Venv, wheel_dir: Path) -> None:
+    a = build_wheel(
+        wheel_dir,
+        "tool-a",
+        "1.0",
+        {"tool_a.py": "def main(): print('a')\n"},
+        console_scripts={"tool": "tool_a:main"},
+    )
+    b = build_wheel(
+        wheel_dir,
+        "tool-b",
+        "1.0",
+        {"tool_b.py": "def main(): print('b')\n"},
+        console_scripts={"tool": "tool_b:main"},
+    )
+    assert venv_.pipguard("install", "--no-deps", str(a)).returncode == 0
+    script = venv_.scripts / "tool"
+    before = script.read_bytes()
+    done = venv_.pipguard("install", "--no-deps", str(b))
+    assert done.returncode == 1
+    assert script.read_bytes() == before
+    assert "bin/tool" in done.stderr
+
+
+def test_unowned_file_blocks_unless_identical(venv_: Venv, wheel_dir: Path) -> None:
+    body = "def main(): pass\n"
+    wheel = build_wheel(wheel_dir, "stray", "1.0", {"stray.py": body})
+    (venv_.site / "stray.py").write_text("left here by another tool\n")
+    done = venv_.pipguard("install", "--no-deps", str(wheel))
+    assert done.returncode == 1
+    assert "no owner (on disk)" in done.stderr
+    assert (venv_.site / "stray.py").read_text() == "left here by another tool\n"
+    (venv_.site / "stray.py").write_text(body)  # the very same bytes: harmless
+    assert venv_.pipguard("install", "--no-deps", str(wheel)).returncode == 0
+    assert installed_names(venv_) == {"stray"}
+
+
+def test_upgrade_over_own_files_is_not_a_clash(venv_: Venv, wheel_dir: Path) -> None:
+    old = build_wheel(wheel_dir / "1", "grow", "1.0", {"grow/__init__.py": "V = 1\n"})
+    new = build_wheel(wheel_dir / "2", "grow", "2.0", {"grow/__init__.py": "V = 2\n"})
+    assert venv_.pipguard("install", "--no-deps", str(old)).returncode == 0
+    journal = venv_.root / "j.json"
+    done = venv_.pipguard("install", "--no-deps", "--journal", str(journal), str(new))
+    assert done.returncode == 0, done.stderr
+    assert (venv_.site / "grow" / "__init__.py").read_text() == "V = 2\n"
+    doc = json.loads(journal.read_text())
+    assert doc["conflicts"] == []
+    assert [(d["name"], d["version"]) for d in doc["removed"]] == [("grow", "1.0")]
+    assert [(d["name"], d["version"]) for d in doc["installed"]] == [("grow", "2.0")]
+
+
+def test_warn_proceeds_and_names_the_winner(venv_: Venv, jwt_pair: tuple[Path, Path]) -> None:
+    jwt, pyjwt = jwt_pair
+    assert venv_.pipguard("install", "--no-deps", str(jwt)).returncode == 0
+    journal = venv_.root / "j.json"
+    done = venv_.pipguard(
+        "install", "--no-deps", "--on-conflict", "warn", "--journal", str(journal), str(pyjwt)
+    )
+    assert done.returncode == 0, done.stderr
+    assert (venv_.site / "jwt" / "__init__.py").read_text() == "NEW = 2\n"
+    assert "jwt lost to pyjwt" in done.stderr
+    assert "pyjwt 2.9.0 (on disk)" in done.stderr
+    assert_clean(done.stderr)
+    doc = json.loads(journal.read_text())
+    (conflict,) = doc["conflicts"]
+    assert conflict["winner"] == "pyjwt"
+    assert conflict["resolution"] == "overwritten"
+    assert doc["outcome"] == "installed"
+    assert doc["policy"] == "warn"
+
+
+def test_policy_from_environment_and_bad_policy(venv_: Venv, jwt_pair: tuple[Path, Path]) -> None:
+    jwt, pyjwt = jwt_pair
+    assert venv_.pipguard("install", "--no-deps", str(jwt)).returncode == 0
+    done = venv_.pipguard(
+        "install", "--no-deps", str(pyjwt), env={"PIPGUARD_ON_CONFLICT": "ignore"}
+    )
+    assert done.returncode == 0
+    assert "lost" not in done.stderr
+    bad = venv_.pipguard("install", "--on-conflict", "maybe", str(pyjwt))
+    assert bad.returncode == 2
+    assert bad.stderr.strip().endswith("'maybe' is not one of prevent, warn, ignore")
+
+
+def test_journal_lists_every_record_path(venv_: Venv, wheel_dir: Path) -> None:
+    a = build_wheel(
+        wheel_dir,
+        "alpha",
+        "1.0",
+        {"alpha/__init__.py": "a=1\n", "alpha/x.py": ""},
+        console_scripts={"alpha": "alpha:main"},
+    )
+    b = build_wheel(wheel_dir, "beta", "1.0", {"beta.py": "b=1\n"})
+    done = venv_.pipguard("install", "--no-deps", "--journal", "-", str(a), str(b))
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)  # pip's own output went to stderr
+    assert doc["version"] == 1
+    assert doc["outcome"] == "installed"
+    assert doc["pip_version"]
+    for entry in doc["installed"]:
+        record = next(venv_.site.glob(f"{entry['name']}-*.dist-info")) / "RECORD"
+        rows = [line.split(",")[0] for line in record.read_text().splitlines() if line]
+        assert sorted(entry["files"]) == sorted(rows)
+    assert {d["name"] for d in doc["installed"]} == {"alpha", "beta"}
+    assert "../../../bin/alpha" in doc["installed"][0]["files"]
+
+
+def test_journal_written_when_prevented(venv_: Venv, jwt_pair: tuple[Path, Path]) -> None:
+    journal = venv_.root / "j.json"
+    done = venv_.pipguard("install", "--no-deps", "--journal", str(journal), *map(str, jwt_pair))
+    assert done.returncode == 1
+    doc = json.loads(journal.read_text())
+    assert doc["outcome"] == "prevented"
+    assert doc["installed"] == []
+    assert {c["resolution"] for c in doc["conflicts"]} == {"prevented"}
+
+
+def test_target_install_clash_and_success(
+    venv_: Venv, jwt_pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    jwt, pyjwt = jwt_pair
+    target = tmp_path / "target"
+    assert venv_.pipguard("install", "--no-deps", "--target", str(target), str(jwt)).returncode == 0
+    assert (target / "jwt" / "__init__.py").read_text() == "OLD = 1\n"
+    before = tree(target)
+    done = venv_.pipguard("install", "--no-deps", "--target", str(target), "--upgrade", str(pyjwt))
+    assert done.returncode == 1, done.stderr
+    assert tree(target) == before
+    assert "jwt/__init__.py" in done.stderr
+
+
+def test_prefix_install_clash(venv_: Venv, jwt_pair: tuple[Path, Path], tmp_path: Path) -> None:
+    jwt, pyjwt = jwt_pair
+    prefix = tmp_path / "prefix"
+    ok = venv_.pipguard("install", "--no-deps", "--prefix", str(prefix), str(jwt))
+    assert ok.returncode == 0, ok.stderr
+    site = next(prefix.glob("lib/python*/site-packages"))
+    assert (site / "jwt" / "__init__.py").exists()
+    done = venv_.pipguard("install", "--no-deps", "--prefix", str(prefix), str(pyjwt))
+    assert done.returncode == 1
+    assert (site / "jwt" / "__init__.py").read_text() == "OLD = 1\n"
+
+
+def _write_project(root: Path, name: str, files: dict[str, str]) -> Path:
+    root.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n'
+        f'[project]\nname = "{name}"\nversion = "0.5"\n'
+        "[tool.setuptools]\npackages = ['jwt']\n"
+    )
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    return root
+
+
+def test_sdist_goes_through_the_same_preflight(
+    venv_: Venv, jwt_pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    assert venv_.pipguard("install", "--no-deps", str(jwt_pair[0])).returncode == 0
+    project = _write_project(
+        tmp_path / "src" / "jwt-fork-0.5", "jwt-fork", {"jwt/__init__.py": "FORK = 1\n"}
+    )
+    sdist = tmp_path / "jwt_fork-0.5.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        archive.add(project, arcname="jwt_fork-0.5")
+    done = venv_.pipguard("install", "--no-deps", "--no-build-isolation", str(sdist))
+    assert done.returncode == 1, done.stderr
+    assert "jwt-fork 0.5 (incoming)" in done.stderr
+    assert (venv_.site / "jwt" / "__init__.py").read_text() == "OLD = 1\n"
+
+
+def test_editable_goes_through_the_same_preflight(
+    venv_: Venv, jwt_pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    assert venv_.pipguard("install", "--no-deps", str(jwt_pair[0])).returncode == 0
+    project = _write_project(tmp_path / "editable", "jwt-dev", {"jwt/__init__.py": "DEV = 1\n"})
+    # An editable wheel writes a .pth and a finder, not jwt/: it clashes with nothing here.
+    done = venv_.pipguard(
+        "install", "--no-deps", "--no-build-isolation", "--journal", "-", "-e", str(project)
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    (entry,) = doc["installed"]
+    assert entry["name"] == "jwt-dev"
+    assert any(path.endswith(".pth") for path in entry["files"])
+
+
+def test_fallback_when_the_hook_cannot_attach(venv_: Venv, jwt_pair: tuple[Path, Path]) -> None:
+    jwt, pyjwt = jwt_pair
+    assert venv_.pipguard("install", "--no-deps", str(jwt)).returncode == 0
+    # A pip whose install step pipguard does not know: point the bridge at a name pip lacks.
+    script = (
+        "import sys, pipguard.pipbridge as bridge; bridge._STEP = 'no_such_step'; "
+        "from pipguard.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    done = venv_.run("-c", script, "install", "--no-deps", str(pyjwt))
+    assert "clashes could only be looked for after pip wrote the files" in done.stderr
+    assert "jwt lost to pyjwt" in done.stderr
+    assert done.returncode == 1  # prevent could not prevent: say so with the exit code
+
+
+def test_python_option_refused_without_pipguard_there(venv_: Venv, tmp_path: Path) -> None:
+    bare = Venv(tmp_path / "bare")
+    (bare.site / "_pipguard_tests_outer.pth").unlink()  # a venv with no pipguard in it
+    done = venv_.pipguard("--python", bare.python, "install", "anything")
+    assert done.returncode == 2
+    assert "pipguard is not installed for that interpreter" in done.stderr
+
+
+def test_other_pip_commands_pass_through(venv_: Venv, wheel_dir: Path) -> None:
+    venv_.pip_install(build_wheel(wheel_dir, "listed", "3.1", {"listed.py": ""}))
+    done = venv_.pipguard("list", "--format", "json")
+    assert done.returncode == 0
+    assert {"name": "listed", "version": "3.1"} in json.loads(done.stdout)
+    assert venv_.pipguard("show", "no-such-dist").returncode == 1
+
+
+def test_record_hash_helper_matches_pip() -> None:
+    # The wheels' RECORDs must be what pip would accept: sha256, urlsafe, unpadded.
+    assert record_hash(b"") == "sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
+
+
+def test_python_option_guards_the_other_interpreter(
+    venv_: Venv, jwt_pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    other = Venv(tmp_path / "other")
+    jwt, pyjwt = jwt_pair
+    ok = venv_.pipguard("--python", other.python, "install", "--no-deps", str(jwt))
+    assert ok.returncode == 0, ok.stderr
+    assert (other.site / "jwt" / "__init__.py").exists()
+    assert not (venv_.site / "jwt").exists()
+    stopped = venv_.pipguard("--python", other.python, "install", "--no-deps", str(pyjwt))
+    assert stopped.returncode == 1
+    assert (other.site / "jwt" / "__init__.py").read_text() == "OLD = 1\n"

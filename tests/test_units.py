@@ -1,0 +1,155 @@
+"""Unit tests of the pure parts: RECORD parsing, path resolution, clash detection, arguments."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipguard.detect import Clash, Incoming, Owner, find_clashes, find_transaction_clashes, judge
+from pipguard.environment import InstalledDistribution
+from pipguard.guard import UsageError, split_args
+from pipguard.ownership import build_index
+from pipguard.paths import is_derived_pyc, is_within, resolve_row
+from pipguard.records import RecordEntry, hash_bytes, parse_record
+
+SITE = "/env/lib/python3.11/site-packages"
+H1 = hash_bytes(b"one")
+H2 = hash_bytes(b"two")
+
+
+def dist(
+    name: str, rows: list[tuple[str, str | None]], version: str = "1.0"
+) -> InstalledDistribution:
+    return InstalledDistribution(
+        name,
+        version,
+        f"{SITE}/{name}-{version}.dist-info",
+        SITE,
+        [RecordEntry(path, hash_value, None) for path, hash_value in rows],
+    )
+
+
+def test_parse_record_keeps_good_rows_and_names_bad_ones() -> None:
+    text = f"a.py,{H1},3\nb.py,md5=abc,3\nc.py,,x\nd.py,,\nonly,two\n\ne.py,{H2[:-2]},3\n"
+    entries, issues = parse_record(text)
+    assert [e.path for e in entries] == ["a.py", "b.py", "c.py", "d.py", "e.py"]
+    assert entries[0] == RecordEntry("a.py", H1, 3)
+    assert entries[1].hash is None  # an unsupported algorithm is not trusted
+    assert [(i.line, i.message.split(" ")[0]) for i in issues] == [
+        (2, "hash"),
+        (3, "size"),
+        (5, "expected"),
+        (7, "hash"),
+    ]
+
+
+def test_parse_record_survives_an_unterminated_quote() -> None:
+    entries, issues = parse_record(f'a.py,{H1},3\n"b.py,,\n')
+    assert [e.path for e in entries] == ["a.py"]
+    assert issues
+    assert "malformed CSV" in issues[0].message
+
+
+@given(st.text())
+def test_parse_record_never_raises(text: str) -> None:
+    entries, _ = parse_record(text)
+    assert all(entry.path and "\x00" not in entry.path for entry in entries)
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ("jwt/__init__.py", f"{SITE}/jwt/__init__.py"),
+        ("../../../bin/tool", "/env/bin/tool"),
+        ("./a//b.py", f"{SITE}/a/b.py"),
+        ("/etc/passwd", "/etc/passwd"),
+        ("C:/Windows/x", None),
+        ("a\x00b", None),
+    ],
+)
+def test_resolve_row(row: str, expected: str | None) -> None:
+    assert resolve_row(SITE, row) == expected
+
+
+@given(st.lists(st.sampled_from(["..", ".", "a", "b", "", "/"]), max_size=12).map("/".join))
+def test_resolved_rows_outside_are_never_within(row: str) -> None:
+    path = resolve_row(SITE, row)
+    if path is not None and is_within(path, ["/env"]):
+        assert path == "/env" or path.startswith("/env/")
+        assert "/../" not in path + "/"
+
+
+def test_is_within_is_not_fooled_by_prefixes() -> None:
+    assert is_within("/env/lib", ["/env"])
+    assert not is_within("/env2/lib", ["/env"])
+
+
+def test_pyc_is_derived_only_in_pycache() -> None:
+    assert is_derived_pyc(f"{SITE}/jwt/__pycache__/x.cpython-311.pyc")
+    assert not is_derived_pyc(f"{SITE}/jwt/x.pyc")
+
+
+def test_find_clashes_kinds_and_pyc() -> None:
+    index, problems = build_index(
+        [
+            dist("a", [("ns/__init__.py", H1), ("jwt/x.py", H1), ("p/__pycache__/m.pyc", None)]),
+            dist("b", [("ns/__init__.py", H1), ("jwt/x.py", H2), ("p/__pycache__/m.pyc", None)]),
+        ],
+        ("/env",),
+    )
+    assert problems == []
+    kinds = {c.display: c.kind for c in find_clashes(index)}
+    assert kinds == {"ns/__init__.py": "identical", "jwt/x.py": "differing"}
+
+
+def test_rows_escaping_the_environment_are_problems_not_owned() -> None:
+    index, problems = build_index([dist("evil", [("../../../../../etc/passwd", H1)])], ("/env",))
+    assert len(index) == 0
+    assert "points outside the environment" in problems[0].message
+
+
+def test_judge_names_the_owner_matching_disk() -> None:
+    clash = Clash(
+        "/env/x", "x", "differing", (Owner("a", "1", H1, "/env/x"), Owner("b", "1", H2, "/env/x"))
+    )
+    (judged,) = judge([clash], lambda path, algo: H2)
+    assert judged.winner == "b"
+    assert [o.matches_disk for o in judged.owners] == [False, True]
+    (nobody,) = judge([clash], lambda path, algo: None)
+    assert nobody.winner is None
+
+
+def test_transaction_clashes_skip_the_replaced_distribution() -> None:
+    index, _ = build_index(
+        [dist("grow", [("grow/__init__.py", H1)]), dist("other", [("other.py", H1)])], ("/env",)
+    )
+    incoming = [
+        Incoming("grow", "2.0", ((f"{SITE}/grow/__init__.py", H2),), f"{SITE}/grow-2.0.dist-info"),
+        Incoming("newer", "1.0", ((f"{SITE}/other.py", H2),), f"{SITE}/newer-1.0.dist-info"),
+    ]
+    clashes = find_transaction_clashes(incoming, index, lambda p: True, lambda p: SITE)
+    assert [(c.display, c.kind) for c in clashes] == [("other.py", "differing")]
+    assert [o.incoming for o in clashes[0].owners] == [True, False]
+
+
+def test_unowned_file_is_harmless_only_with_the_same_bytes() -> None:
+    index, _ = build_index([], ("/env",))
+    incoming = [Incoming("s", "1", ((f"{SITE}/s.py", H1),), f"{SITE}/s-1.dist-info")]
+    (clash,) = find_transaction_clashes(incoming, index, lambda p: True, lambda p: SITE)
+    assert clash.kind == "unowned"
+    assert judge([clash], lambda p, a: H1)[0].harmless
+    assert not judge([clash], lambda p, a: H2)[0].harmless
+
+
+def test_split_args_takes_only_pipguards_options() -> None:
+    options, pip_args = split_args(
+        ["install", "--on-conflict=warn", "-r", "req.txt", "--journal", "-", "--no-deps"], {}
+    )
+    assert (options.policy, options.journal) == ("warn", "-")
+    assert pip_args == ["install", "-r", "req.txt", "--no-deps"]
+    assert split_args(["install"], {"PIPGUARD_ON_CONFLICT": "ignore"})[0].policy == "ignore"
+    with pytest.raises(UsageError, match="'x' is not one of"):
+        split_args(["install", "--on-conflict", "x"], {})
+    with pytest.raises(UsageError, match="needs a value"):
+        split_args(["install", "--journal"], {})
