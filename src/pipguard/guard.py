@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from pipguard.check import DiskHasher, ExistingPaths, scan
 from pipguard.detect import Clash, Incoming, find_clashes, find_transaction_clashes, judge
 from pipguard.environment import Environment, InstalledDistribution, Problem, describe_python
+from pipguard.freshness import FreshnessSnapshot, Settled, directories_to_watch
 from pipguard.ownership import OwnershipIndex
-from pipguard.paths import is_within
+from pipguard.paths import is_within, resolve_row
 from pipguard.plan import PlannedFile, Scheme, WheelContents, WheelError, plan_wheel, read_wheel
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ class InstallGuard:
     before: list[InstalledDistribution] = field(default_factory=list)
     fallback_reason: str | None = None
     env: Environment | None = None
+    freshness: FreshnessSnapshot | None = None
 
     # -- at the install step (pip's imports are blocked from 26.3: import nothing here) --
 
@@ -176,6 +178,15 @@ class InstallGuard:
         hasher = DiskHasher(self.env.roots)
         self.clashes = judge(found, hasher)
         self.problems.extend(hasher.problems)
+        self._watch(
+            created=[path for wheel in incoming for path, _ in wheel.files],
+            removed=_removed_paths(self.before, {r.name for r in step.requirements if r.reinstall}),
+            always=[
+                d
+                for r in step.requirements[:1]
+                for d in (r.scheme.purelib, r.scheme.platlib, r.scheme.scripts)
+            ],
+        )
         blocking = [clash for clash in self.clashes if not clash.harmless]
         if blocking and self.options.policy == "prevent":
             console = _stderr_console()
@@ -197,6 +208,25 @@ class InstallGuard:
         self.fallback_reason = reason
         self.env = describe_python()
         self.before, _, _ = scan(self.env)
+        # Not knowing the files, watch the install directories and every package directory.
+        packages = [
+            entry.path
+            for site in self.env.scan_dirs
+            for entry in _scandir(site)
+            if entry.is_dir(follow_symlinks=False)
+        ]
+        scripts = self.env.scheme.get("scripts")
+        self._watch(
+            created=[],
+            removed=[],
+            always=[*self.env.scan_dirs, *packages, *([scripts] if scripts else [])],
+        )
+
+    def _watch(self, created: list[str], removed: list[str], always: list[str]) -> None:
+        assert self.env is not None
+        self.freshness = FreshnessSnapshot(
+            directories_to_watch(created, removed, self.env.roots, always), self.env.scan_dirs
+        )
 
     # -- after pip returned (imports are allowed again, and were made beforehand) --
 
@@ -223,6 +253,26 @@ class InstallGuard:
             return [(clash, clash.harmless) for clash in self.clashes], after
         final = judge(self.clashes, hasher)
         return [(now, then.harmless) for now, then in zip(final, self.clashes)], after
+
+
+def _scandir(directory: str) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(directory) as listing:
+            return list(listing)
+    except OSError:
+        return []
+
+
+def _removed_paths(before: list[InstalledDistribution], replaced: set[str]) -> list[str]:
+    """Return the paths pip will remove when it uninstalls the replaced distributions."""
+    paths = []
+    for dist in before:
+        if dist.name in replaced:
+            for entry in dist.entries or ():
+                path = resolve_row(dist.base, entry.path)
+                if path is not None:
+                    paths.append(path)
+    return paths
 
 
 def _site(scheme: Scheme, wheel: WheelContents) -> str:
@@ -400,7 +450,15 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     if outcome.interrupted:
         code = 130
     verdicts, after = guard.report(outcome)
+    settled: list[Settled] = guard.freshness.settle() if guard.freshness else []
+    restart = guard.freshness.changed_pth() if guard.freshness else []
     console = _stderr_console()
+    if restart and options.policy != "ignore":
+        print(
+            "pipguard: note: new or changed .pth files are read only when Python starts; "
+            f"restart running interpreters to use them: {', '.join(restart)}",
+            file=sys.stderr,
+        )
     if guard.fallback_reason is not None:
         print(
             f"pipguard: warning: {guard.fallback_reason}; clashes could only be looked for "
@@ -461,6 +519,8 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
                     render.install_to_json(c, "harmless" if harmless else resolution)
                     for c, harmless in verdicts
                 ],
+                "directories": [{"path": s.path, "bumped": s.bumped} for s in settled],
+                "restart_needed_for": restart,
                 "outcome": outcome_word,
             },
         )

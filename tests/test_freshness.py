@@ -1,0 +1,212 @@
+"""Running interpreters see what pipguard installed, even where directory mtimes stand still."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipguard.freshness import FreshnessSnapshot, directories_to_watch
+
+from wheels import Venv, build_wheel
+
+# Loaded by a .pth in the test venv: after pip writes each wheel, put back the mtimes the
+# watched directories had, as clone/reflink installers and coarse clocks leave them.
+FREEZER = """
+import importlib.util, os, sys
+_DIRS = [d for d in os.environ.get("PIPGUARD_TEST_FREEZE", "").split(os.pathsep) if d]
+
+
+class _Freezer:
+    def find_spec(self, name, path=None, target=None):
+        if name != "pip._internal.operations.install.wheel":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            real = module.install_wheel
+
+            def install_wheel(*args, **kwargs):
+                saved = {d: os.stat(d).st_mtime_ns for d in _DIRS if os.path.isdir(d)}
+                try:
+                    return real(*args, **kwargs)
+                finally:
+                    for d, ns in saved.items():
+                        os.utime(d, ns=(ns, ns))
+
+            module.install_wheel = install_wheel
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+if _DIRS:
+    sys.meta_path.insert(0, _Freezer())
+"""
+
+# Imports from the venv, installs in a child process, imports again: no invalidate_caches().
+DRIVER = """
+import json, subprocess, sys
+import oldpkg.a  # primes the finder caches of site-packages and of oldpkg/
+results = {}
+for name in ("newtop", "oldpkg.b"):
+    try:
+        __import__(name)
+        results[name] = "present before the install"
+    except ModuleNotFoundError:
+        pass
+done = subprocess.run([sys.executable, *sys.argv[1:]], capture_output=True, text=True)
+results["install"] = done.returncode
+results["stderr"] = done.stderr
+for name in ("newtop", "oldpkg.b"):
+    try:
+        __import__(name)
+        results[name] = "imported"
+    except ModuleNotFoundError as exc:
+        results[name] = f"ModuleNotFoundError: {exc}"
+print(json.dumps(results))
+"""
+
+
+def prepare(venv: Venv, wheel_dir: Path) -> list[str]:
+    venv.pip_install(
+        build_wheel(
+            wheel_dir, "oldpkg", "1.0", {"oldpkg/__init__.py": "", "oldpkg/a.py": "A = 1\n"}
+        )
+    )
+    (venv.site / "_pipguard_freezer.py").write_text(FREEZER)
+    (venv.site / "_pipguard_freezer.pth").write_text("import _pipguard_freezer\n")
+    newtop = build_wheel(wheel_dir, "newtop", "1.0", {"newtop.py": "N = 1\n"})
+    plugin = build_wheel(wheel_dir, "oldpkg-b", "1.0", {"oldpkg/b.py": "B = 1\n"})
+    return ["install", "--no-deps", str(newtop), str(plugin)]
+
+
+def drive(venv: Venv, tool: str, install_args: list[str], freeze: list[Path]) -> dict:
+    env = {
+        "PIPGUARD_TEST_FREEZE": os.pathsep.join(map(str, freeze)),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    done = venv.run("-c", DRIVER, "-m", tool, *install_args, env=env)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.integration
+def test_plain_pip_leaves_a_running_interpreter_blind(venv_: Venv, wheel_dir: Path) -> None:
+    args = prepare(venv_, wheel_dir)
+    result = drive(venv_, "pip", args, [venv_.site, venv_.site / "oldpkg"])
+    assert result["install"] == 0, result["stderr"]
+    # The control: the files are there, the running interpreter cannot see them.
+    assert (venv_.site / "newtop.py").exists()
+    assert result["newtop"].startswith("ModuleNotFoundError")
+    assert result["oldpkg.b"].startswith("ModuleNotFoundError")
+
+
+@pytest.mark.integration
+def test_pipguard_makes_the_new_modules_importable(venv_: Venv, wheel_dir: Path) -> None:
+    args = prepare(venv_, wheel_dir)
+    journal = venv_.root / "journal.json"
+    result = drive(
+        venv_, "pipguard", [*args, "--journal", str(journal)], [venv_.site, venv_.site / "oldpkg"]
+    )
+    assert result["install"] == 0, result["stderr"]
+    assert result["newtop"] == "imported"
+    assert result["oldpkg.b"] == "imported"
+    bumped = {d["path"] for d in json.loads(journal.read_text())["directories"] if d["bumped"]}
+    assert bumped == {str(venv_.site.resolve()), str((venv_.site / "oldpkg").resolve())}
+
+
+def test_settle_moves_only_changed_directories(tmp_path: Path) -> None:
+    changed, untouched = tmp_path / "changed", tmp_path / "untouched"
+    changed.mkdir()
+    untouched.mkdir()
+    (changed / "keep.txt").write_text("x")
+    stamp = 1_600_000_000_000_000_000
+    for directory in (changed, untouched):
+        os.utime(directory, ns=(stamp, stamp))
+    file_stamp = (changed / "keep.txt").stat().st_mtime_ns
+    snapshot = FreshnessSnapshot([str(changed), str(untouched)], [])
+    (changed / "new.py").write_text("")
+    os.utime(changed, ns=(stamp, stamp))  # as a cloning installer leaves it
+    (result,) = snapshot.settle()
+    assert result.path == str(changed)
+    assert result.bumped
+    assert result.fresh
+    assert changed.stat().st_mtime != stamp / 1e9
+    assert untouched.stat().st_mtime_ns == stamp
+    assert (changed / "keep.txt").stat().st_mtime_ns == file_stamp
+
+
+def test_watch_list_stays_inside_the_roots(tmp_path: Path) -> None:
+    site = tmp_path / "env" / "site"
+    (site / "pkg").mkdir(parents=True)
+    watched = directories_to_watch(
+        created=[f"{site}/new/deep/mod.py", f"{site}/pkg/m.py"],
+        removed=[f"{site}/pkg/old/x.py"],
+        roots=[str(tmp_path / "env")],
+        always=[str(site), "/"],
+    )
+    assert set(watched) == {str(site), f"{site}/pkg", f"{site}/pkg/old", str(tmp_path / "env")}
+
+
+def _can_mount_ext2() -> str | None:
+    if sys.platform != "linux" or os.geteuid() != 0:
+        return "needs root on Linux to mount a loop device"
+    if not shutil.which("mkfs.ext2") or not os.path.exists("/dev/loop-control"):
+        return "needs mkfs.ext2 and loop devices"
+    return None
+
+
+@pytest.fixture
+def ext2(tmp_path: Path):
+    reason = _can_mount_ext2()
+    if reason:
+        pytest.skip(reason)
+    image, mount = tmp_path / "ext2.img", tmp_path / "mnt"
+    mount.mkdir()
+    subprocess.run(
+        ["dd", "if=/dev/zero", f"of={image}", "bs=1M", "count=64"], check=True, capture_output=True
+    )
+    # -I 128: 128-byte inodes keep 1-second timestamps.
+    subprocess.run(
+        ["mkfs.ext2", "-q", "-F", "-I", "128", str(image)], check=True, capture_output=True
+    )
+    mounted = subprocess.run(
+        ["mount", "-o", "loop", str(image), str(mount)], capture_output=True, check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a loop device here: {mounted.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+@pytest.mark.integration
+def test_coarse_timestamps_on_a_real_ext2(ext2: Path, wheel_dir: Path) -> None:
+    venv = Venv(ext2 / "venv")
+    args = prepare(venv, wheel_dir)
+    (venv.site / "_pipguard_freezer.pth").unlink()  # the filesystem itself is the fault here
+    for attempt in range(6):
+        # Start just after a second turns: priming and installing then share one tick.
+        time.sleep(1 - time.time() % 1 + 0.01)
+        os.utime(venv.site)
+        journal = ext2 / f"journal{attempt}.json"
+        result = drive(venv, "pipguard", [*args, "--journal", str(journal)], [])
+        assert result["install"] == 0, result["stderr"]
+        assert result["newtop"] == "imported"
+        assert result["oldpkg.b"] == "imported"
+        directories = json.loads(journal.read_text())["directories"]
+        if any(d["bumped"] for d in directories):
+            return  # the tick did not move, and pipguard moved the mtime itself
+        venv.run("-m", "pip", "uninstall", "-y", "-q", "newtop", "oldpkg-b", check=True)
+    pytest.skip("the install never finished within the second it started; nothing to prove")
