@@ -21,13 +21,8 @@ H2 = hash_bytes(b"two")
 def dist(
     name: str, rows: list[tuple[str, str | None]], version: str = "1.0"
 ) -> InstalledDistribution:
-    return InstalledDistribution(
-        name,
-        version,
-        f"{SITE}/{name}-{version}.dist-info",
-        SITE,
-        [RecordEntry(path, hash_value, None) for path, hash_value in rows],
-    )
+    record = "".join(f"{path},{hash_value or ''},\n" for path, hash_value in rows)
+    return InstalledDistribution(name, version, f"{SITE}/{name}-{version}.dist-info", SITE, record)
 
 
 def test_parse_record_keeps_good_rows_and_names_bad_ones() -> None:

@@ -115,6 +115,15 @@ def find_case_clashes(index: OwnershipIndex) -> list[Clash]:
 
     They are one file on case-insensitive filesystems (macOS, Windows).
     """
+    # Two paths that fold to one cannot both be all lower case: look only at the others.
+    candidates = [path for path in index.paths() if not path.islower()]
+    if not candidates:
+        return []
+    lowered = [path.lower() for path in candidates]
+    if len(set(lowered)) == len(lowered) and not any(
+        low in index.single or low in index.shared for low in lowered
+    ):
+        return []
     folded: dict[str, str] = {}
     groups: dict[str, set[str]] = {}
     for path in index.paths():

@@ -58,8 +58,17 @@ class InstalledDistribution:
     version: str
     metadata_dir: str
     base: str
-    entries: list[RecordEntry] | None
+    record_text: str | None  # RECORD (or legacy installed-files.txt); None when unreadable
     kind: str = "dist-info"
+
+    @property
+    def entries(self) -> list[RecordEntry] | None:
+        """The usable rows of the record, parsed anew on each call (kept as text: less memory)."""
+        if self.record_text is None:
+            return None
+        if self.kind == "egg-info":
+            return parse_installed_files(self.record_text)
+        return parse_record(self.record_text)[0]
 
     @property
     def record_file(self) -> str:
@@ -208,7 +217,7 @@ def _read_one(base: str, dirname: str, problems: list[Problem]) -> InstalledDist
     name = canonical_name(raw_name or fallback_name)
     version = raw_version or fallback_version
     record_file = f"{metadata_dir}/{'installed-files.txt' if legacy else 'RECORD'}"
-    entries: list[RecordEntry] | None = None
+    text: str | None = None
     try:
         text = _read_text(record_file)
     except FileNotFoundError:
@@ -219,24 +228,10 @@ def _read_one(base: str, dirname: str, problems: list[Problem]) -> InstalledDist
         problems.append(Problem(name, record_file, "not UTF-8: ownership unknown"))
     except OSError as exc:
         problems.append(Problem(name, record_file, f"unreadable: {exc.strerror}"))
-    else:
-        if legacy:
-            entries = parse_installed_files(text)
-        else:
-            entries, issues = parse_record(text)
-            problems.extend(
-                Problem(
-                    name,
-                    record_file,
-                    f"line {issue.line}: {issue.message}" if issue.line else issue.message,
-                )
-                for issue in issues
-            )
-            if not entries and not issues:
-                problems.append(Problem(name, record_file, "empty RECORD: ownership unknown"))
     base_for_rows = metadata_dir if legacy else base
+    # The rows are parsed (and their issues reported) once, where the index is built.
     return InstalledDistribution(
-        name, version, metadata_dir, base_for_rows, entries, "egg-info" if legacy else "dist-info"
+        name, version, metadata_dir, base_for_rows, text, "egg-info" if legacy else "dist-info"
     )
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from pipguard.environment import InstalledDistribution, Problem
 from pipguard.paths import is_within, resolve_row
+from pipguard.records import Row as RecordRow
+from pipguard.records import parse_installed_files, parse_rows
 
 __all__ = ["OwnershipIndex", "Row", "build_index"]
 
@@ -53,27 +55,67 @@ class OwnershipIndex:
             self.shared[path] = [first, (dist_index, hash_value)]
 
 
+def _rows(dist: InstalledDistribution, problems: list[Problem]) -> list[RecordRow]:
+    text = dist.record_text
+    if text is None:
+        return []
+    if dist.kind == "egg-info":
+        return [(entry.path, None, None) for entry in parse_installed_files(text)]
+    rows, issues = parse_rows(text)
+    for issue in issues:
+        problems.append(Problem(dist.name, dist.record_file, f"line {issue.line}: {issue.message}"))
+    if not rows and not issues:
+        problems.append(Problem(dist.name, dist.record_file, "empty RECORD: ownership unknown"))
+    return rows
+
+
 def build_index(
     dists: Iterable[InstalledDistribution], roots: tuple[str, ...]
 ) -> tuple[OwnershipIndex, list[Problem]]:
-    """Index every RECORD row of ``dists``; rows that leave ``roots`` become problems instead."""
+    """Index every RECORD row of ``dists``; rows that leave ``roots`` become problems instead.
+
+    This is the hot loop of ``check`` (about 200 rows per distribution): plain rows are joined
+    to their base directly, and only rows that could climb or jump are normalised and checked.
+    """
     index = OwnershipIndex(dists=list(dists))
     problems: list[Problem] = []
-    add = index.add
+    single = index.single
+    shared = index.shared
     for number, dist in enumerate(index.dists):
-        if dist.entries is None:
-            continue
         base = dist.base
-        for entry in dist.entries:
-            path = resolve_row(base, entry.path)
-            if path is None or not is_within(path, roots):
-                problems.append(
-                    Problem(
-                        dist.name,
-                        dist.record_file,
-                        f"{entry.path[:200]!r} points outside the environment; ignored",
+        prefix = base + "/"
+        base_inside = is_within(base, roots)
+        for row, hash_value, _ in _rows(dist, problems):
+            # A plain relative row (no climbing, root or drive) joins its base as it is.
+            if base_inside and not (
+                "./" in row
+                or "//" in row
+                or "\\" in row
+                or row[:1] == "/"
+                or row[1:2] == ":"
+                or row[-1:] in ("/", ".")
+            ):
+                path = prefix + row
+            else:
+                resolved = resolve_row(base, row)
+                if resolved is None or not is_within(resolved, roots):
+                    problems.append(
+                        Problem(
+                            dist.name,
+                            dist.record_file,
+                            f"{row[:200]!r} points outside the environment; ignored",
+                        )
                     )
-                )
-                continue
-            add(path, number, entry.hash)
+                    continue
+                path = resolved
+            first = single.get(path)
+            if first is None:
+                many = shared.get(path)
+                if many is None:
+                    single[path] = (number, hash_value)
+                else:
+                    many.append((number, hash_value))
+            elif first[0] != number:
+                del single[path]
+                shared[path] = [first, (number, hash_value)]
     return index, problems
