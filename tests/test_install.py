@@ -328,3 +328,20 @@ def test_python_option_guards_the_other_interpreter(
     stopped = venv_.pipguard("--python", other.python, "install", "--no-deps", str(pyjwt))
     assert stopped.returncode == 1
     assert (other.site / "jwt" / "__init__.py").read_text() == "OLD = 1\n"
+
+
+def test_concurrent_runs_wait_for_the_lock(venv_: Venv, wheel_dir: Path) -> None:
+    from pipguard.lock import hold
+
+    wheel = build_wheel(wheel_dir, "waiter", "1.0", {"waiter.py": ""})
+    held = hold(str(venv_.site), timeout=1)
+    assert held is not None
+    try:
+        done = venv_.pipguard("install", "--no-deps", "--lock-timeout", "0.3", str(wheel))
+    finally:
+        held.close()
+    assert done.returncode == 1
+    assert "waiting for another pipguard run" in done.stderr
+    assert "nothing was installed" in done.stderr
+    assert installed_names(venv_) == set()
+    assert venv_.pipguard("install", "--no-deps", str(wheel)).returncode == 0

@@ -16,6 +16,7 @@ from pipguard.check import DiskHasher, ExistingPaths, scan
 from pipguard.detect import Clash, Incoming, find_clashes, find_transaction_clashes, judge
 from pipguard.environment import Environment, InstalledDistribution, Problem, describe_python
 from pipguard.freshness import FreshnessSnapshot, Settled, directories_to_watch
+from pipguard.lock import Lock, LockTimeout, hold
 from pipguard.ownership import OwnershipIndex
 from pipguard.paths import is_within, resolve_row
 from pipguard.plan import PlannedFile, Scheme, WheelContents, WheelError, plan_wheel, read_wheel
@@ -41,6 +42,9 @@ Every pip install argument passes through unchanged. pipguard's own options:
                  would overwrite another distribution's file with different bytes;
                  warn: install anyway and report who won; ignore: report nothing.
                  Also PIPGUARD_ON_CONFLICT.
+  --lock-timeout SECONDS
+                 wait this long for another pipguard run on the same environment
+                 (default 600).
   --journal FILE write a JSON journal of the transaction (- for stdout; pip's own
                  output then goes to stderr).
 """
@@ -56,6 +60,7 @@ class GuardOptions:
 
     policy: Policy = "prevent"
     journal: str | None = None
+    lock_timeout: float = 600.0
 
 
 def _policy(value: str, source: str) -> Policy:
@@ -73,22 +78,28 @@ def split_args(argv: Sequence[str], environ: dict[str, str]) -> tuple[GuardOptio
         else "prevent"
     )
     journal = None
+    lock_timeout = 600.0
     pip_args: list[str] = []
     items = iter(argv)
     for arg in items:
         name, eq, value = arg.partition("=")
-        if name in ("--on-conflict", "--journal"):
+        if name in ("--on-conflict", "--journal", "--lock-timeout"):
             if not eq:
                 value = next(items, "")
                 if not value:
                     raise UsageError(f"{name} needs a value")
             if name == "--on-conflict":
                 policy = _policy(value, "--on-conflict")
+            elif name == "--lock-timeout":
+                try:
+                    lock_timeout = float(value)
+                except ValueError:
+                    raise UsageError(f"--lock-timeout: {value!r} is not a number") from None
             else:
                 journal = value
             continue
         pip_args.append(arg)
-    return GuardOptions(policy, journal), pip_args
+    return GuardOptions(policy, journal, lock_timeout), pip_args
 
 
 def _stderr_console() -> Console:
@@ -110,6 +121,7 @@ class InstallGuard:
     fallback_reason: str | None = None
     env: Environment | None = None
     freshness: FreshnessSnapshot | None = None
+    lock: Lock | None = None
 
     # -- at the install step (pip's imports are blocked from 26.3: import nothing here) --
 
@@ -119,6 +131,12 @@ class InstallGuard:
 
         self.step = step
         self.env = _step_environment([r.scheme for r in step.requirements])
+        if self.env.scan_dirs:
+            # Held until this process ends: through pip's writes and pipguard's own afterwards.
+            try:
+                self.lock = hold(self.env.scan_dirs[0], self.options.lock_timeout)
+            except LockTimeout as exc:
+                return f"pipguard: {exc}; nothing was installed"
         self.before, index, self.problems = scan(self.env)
         planned: list[tuple[Requirement, WheelContents, list[PlannedFile]]] = []
         for requirement in step.requirements:
