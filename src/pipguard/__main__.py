@@ -9,8 +9,14 @@ from pipguard.cli import main
 
 def entry() -> None:
     """Run the command line and exit with its code."""
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # before the command's own handler is in place
+        sys.exit(130)
 
 
 if __name__ == "__main__":
-    sys.exit(main(prog="python -m pipguard"))
+    try:
+        sys.exit(main(prog="python -m pipguard"))
+    except KeyboardInterrupt:
+        sys.exit(130)

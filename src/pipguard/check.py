@@ -7,7 +7,14 @@ import os
 from dataclasses import dataclass, field
 
 from pipguard.detect import Clash, FileState, find_case_clashes, find_clashes, judge, verify
-from pipguard.environment import Environment, InstalledDistribution, Problem, read_distributions
+from pipguard.environment import (
+    Environment,
+    InstalledDistribution,
+    Problem,
+    Refused,
+    open_inside,
+    read_distributions,
+)
 from pipguard.ownership import OwnershipIndex, build_index
 from pipguard.paths import is_within, to_posix
 from pipguard.records import record_hash
@@ -45,11 +52,12 @@ class DiskHasher:
             return "unknown-algorithm"
         digest = hashlib.new(algorithm)
         try:
-            with open(real, "rb") as handle:
+            with open_inside(real, self.roots) as handle:
                 while chunk := handle.read(_CHUNK):
                     digest.update(chunk)
-        except IsADirectoryError:
-            return "directory"
+        except Refused as exc:
+            self.problems.append(Problem(None, path, f"{exc}; not hashed"))
+            return "not-a-file"
         except OSError as exc:
             self.problems.append(Problem(None, path, f"unreadable: {exc.strerror}"))
             return "unreadable"

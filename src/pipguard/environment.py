@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from pipguard import _facts
 from pipguard.paths import is_within, to_posix
@@ -123,7 +126,7 @@ def describe_python(executable: str | None = None) -> Environment:
     """Describe the environment of ``executable``, or of the running interpreter when None."""
     if executable is None:
         return _from_facts(_facts.facts())
-    exe = executable
+    exe = executable if os.sep in executable else (shutil.which(executable) or executable)
     if not os.path.exists(exe):
         raise EnvironmentError_(f"{executable}: no such interpreter")
     try:
@@ -143,9 +146,11 @@ def describe_python(executable: str | None = None) -> Environment:
         raise EnvironmentError_(f"{executable}: failed to describe itself: {last}")
     try:
         facts = json.loads(done.stdout)
-    except json.JSONDecodeError:
-        raise EnvironmentError_(f"{executable}: answered with something that is not JSON") from None
-    return _from_facts(facts)
+        return _from_facts(facts)
+    except (json.JSONDecodeError, AttributeError, KeyError, TypeError):
+        raise EnvironmentError_(
+            f"{executable}: did not describe itself as a Python interpreter would"
+        ) from None
 
 
 def describe_paths(directories: Iterable[str]) -> Environment:
@@ -166,15 +171,38 @@ def describe_paths(directories: Iterable[str]) -> Environment:
     )
 
 
-def _read_text(path: str) -> str:
-    with open(path, "rb") as handle:
+class Refused(OSError):
+    """A file pipguard will not open: a link out of the environment, or not a regular file."""
+
+
+def open_inside(path: str, roots: tuple[str, ...]) -> IO[bytes]:
+    """Open a regular file for reading, refusing links that leave ``roots``, FIFOs and devices."""
+    real = to_posix(os.path.realpath(path))
+    if not is_within(real, roots):
+        raise Refused(f"is a link to {real}, outside the environment")
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
+    fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Refused("not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _read_text(path: str, roots: tuple[str, ...]) -> str:
+    with open_inside(path, roots) as handle:
         return handle.read().decode("utf-8")
 
 
-def _metadata_fields(path: str) -> tuple[str | None, str | None]:
+def _metadata_fields(path: str, roots: tuple[str, ...]) -> tuple[str | None, str | None]:
     """Return the Name and Version of a METADATA / PKG-INFO file, reading only its header."""
     name = version = None
-    with open(path, encoding="utf-8", errors="replace") as handle:
+    with (
+        open_inside(path, roots) as raw,
+        io.TextIOWrapper(raw, encoding="utf-8", errors="replace") as handle,
+    ):
         for line in handle:
             if not line.strip():
                 break
@@ -202,10 +230,24 @@ def _read_one(base: str, dirname: str, problems: list[Problem]) -> InstalledDist
     legacy = dirname.endswith(".egg-info")
     if legacy and not os.path.isdir(metadata_dir):
         return None  # A bare PKG-INFO file from distutils: it lists no files at all.
-    meta_file = f"{metadata_dir}/{'PKG-INFO' if legacy else 'METADATA'}"
     fallback_name, fallback_version = _name_from_dirname(dirname)
+    roots = (base,)
+    real_dir = to_posix(os.path.realpath(metadata_dir))
+    if not is_within(real_dir, roots):
+        problems.append(
+            Problem(
+                canonical_name(fallback_name),
+                metadata_dir,
+                f"is a link to {real_dir}, outside the environment; not read",
+            )
+        )
+        return None
+    meta_file = f"{metadata_dir}/{'PKG-INFO' if legacy else 'METADATA'}"
     try:
-        raw_name, raw_version = _metadata_fields(meta_file)
+        raw_name, raw_version = _metadata_fields(meta_file, roots)
+    except Refused as exc:
+        raw_name = raw_version = None
+        problems.append(Problem(canonical_name(fallback_name), meta_file, f"{exc}; not read"))
     except FileNotFoundError:
         raw_name = raw_version = None
         problems.append(Problem(canonical_name(fallback_name), meta_file, "no METADATA file"))
@@ -219,7 +261,9 @@ def _read_one(base: str, dirname: str, problems: list[Problem]) -> InstalledDist
     record_file = f"{metadata_dir}/{'installed-files.txt' if legacy else 'RECORD'}"
     text: str | None = None
     try:
-        text = _read_text(record_file)
+        text = _read_text(record_file, roots)
+    except Refused as exc:
+        problems.append(Problem(name, record_file, f"{exc}; not read: ownership unknown"))
     except FileNotFoundError:
         problems.append(
             Problem(name, record_file, "no RECORD: ownership unknown, its files cannot be checked")

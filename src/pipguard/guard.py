@@ -164,24 +164,28 @@ class InstallGuard:
             planned.append((requirement, wheel, files))
         claimed = Counter(f.path for _, _, files in planned for f in files)
         exists = ExistingPaths()
-        incoming = [
-            Incoming(
-                wheel.name,
-                wheel.version,
-                tuple(
-                    _true_hashes(
-                        wheel,
-                        files,
-                        index=index,
-                        claimed=claimed,
-                        exists=exists,
-                        problems=self.problems,
-                    )
-                ),
-                f"{_site(requirement.scheme, wheel)}/{wheel.dist_info}",
-            )
-            for requirement, wheel, files in planned
-        ]
+        try:
+            incoming = [
+                Incoming(
+                    wheel.name,
+                    wheel.version,
+                    tuple(
+                        _true_hashes(
+                            wheel,
+                            files,
+                            index=index,
+                            claimed=claimed,
+                            exists=exists,
+                            problems=self.problems,
+                        )
+                    ),
+                    f"{_site(requirement.scheme, wheel)}/{wheel.dist_info}",
+                )
+                for requirement, wheel, files in planned
+            ]
+        except WheelError as exc:
+            # pip could not install a wheel it cannot read either: say so before it tries.
+            return f"pipguard: {exc}; nothing was installed"
         sites = sorted(
             {s for r in step.requirements for s in (r.scheme.purelib, r.scheme.platlib)},
             key=len,
@@ -355,17 +359,40 @@ def _journal_dist(dist: InstalledDistribution) -> dict[str, Any]:
     }
 
 
-def _write_journal(target: str, document: dict[str, Any]) -> None:
+def _journal_problem(target: str) -> str | None:
+    """Return why the journal cannot be written to ``target``, checked before pip runs."""
+    if target == "-":
+        return None
+    if not target:
+        return "--journal needs a file name (or - for stdout)"
+    if os.path.isdir(target):
+        return f"--journal {target}: is a directory"
+    parent = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(parent):
+        return f"--journal {target}: no such directory {parent}"
+    if not os.access(parent, os.W_OK):
+        return f"--journal {target}: cannot write in {parent}"
+    return None
+
+
+def _write_journal(target: str, document: dict[str, Any]) -> bool:
     text = json.dumps(document, indent=2) + "\n"
     if target == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
-        return
+        return True
     # Write beside the target and rename: a reader never sees half a journal.
     temp = f"{target}.pipguard-tmp"
-    with open(temp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temp, target)
+    try:
+        with open(temp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        print(f"pipguard: error: --journal {target}: {exc.strerror}", file=sys.stderr)
+        return False
+    return True
 
 
 def _warm_up() -> None:
@@ -446,6 +473,10 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     except UsageError as exc:
         print(f"{prog} install: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    unwritable = _journal_problem(options.journal) if options.journal is not None else None
+    if unwritable:
+        print(f"{prog} install: error: {unwritable}", file=sys.stderr)
+        return EXIT_USAGE
     python, pip_args = _take_python_option(pip_args)
     python = python or os.environ.pop("PIP_PYTHON", None)
     if python:
@@ -488,8 +519,9 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         for table in render.clash_tables(real):
             console.print(table)
         print(
-            f"pipguard: warning: {len(real)} file{'s' if len(real) != 1 else ''} now "
-            "belong to more than one distribution; the table names whose copy is on disk.",
+            f"pipguard: warning: {len(real)} "
+            + ("file now belongs" if len(real) == 1 else "files now belong")
+            + " to more than one distribution; the table names whose copy is on disk.",
             file=sys.stderr,
         )
         if guard.fallback_reason is not None and options.policy == "prevent" and code == 0:
@@ -525,7 +557,7 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
             if not outcome.stopped
             else []
         )
-        _write_journal(
+        written = _write_journal(
             options.journal,
             {
                 "version": 1,
@@ -542,4 +574,6 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
                 "outcome": outcome_word,
             },
         )
+        if not written and code == 0:
+            code = 1
     return code

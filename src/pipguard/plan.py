@@ -6,6 +6,7 @@ import configparser
 import hashlib
 import os
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -62,8 +63,13 @@ class WheelContents:
 
     def member_hash(self, member: str) -> str:
         """Hash one member's bytes (sha256, RECORD form): the truth where RECORD lies."""
-        with zipfile.ZipFile(self.path) as archive:
-            return record_hash("sha256", hashlib.sha256(archive.read(member)).digest())
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                data = archive.read(member)
+        except (OSError, zipfile.BadZipFile, zlib.error) as exc:
+            name = os.path.basename(self.path)
+            raise WheelError(f"{name}: {member}: cannot be read: {exc}") from None
+        return record_hash("sha256", hashlib.sha256(data).digest())
 
 
 @dataclass(frozen=True)

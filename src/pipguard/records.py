@@ -111,7 +111,7 @@ def parse_rows(text: str) -> tuple[list[Row], list[RecordIssue]]:
                 hash_value = ""
         size: int | None = None
         if size_value:
-            if size_value.isdigit():
+            if size_value.isascii() and size_value.isdigit():
                 size = int(size_value)
             else:
                 issues.append(RecordIssue(number, f"size {size_value[:20]!r} is not a number"))

@@ -27,6 +27,15 @@ __all__ = [
 ]
 
 
+# Control characters from RECORDs and METADATA (ANSI escapes among them) are shown, not obeyed.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160)) if c != 10}
+
+
+def visible(text: str) -> str:
+    """Return ``text`` with control characters (newline excepted) written as ``\\xNN``."""
+    return text.translate(_CONTROLS)
+
+
 def clash_to_json(clash: Clash) -> dict[str, Any]:
     """Return the JSON form of one clash, as ``check --format json`` documents it."""
     owners = []
@@ -135,14 +144,19 @@ def group_hint(clashes: Sequence[Clash]) -> str:
             return "These paths are one file on macOS and Windows: the last install wins there."
         return "Harmless: every owner ships the same bytes."
     winners = sorted({clash.winner for clash in real if clash.winner})
-    if len(winners) == 1 and all(clash.winner for clash in real):
-        winner = winners[0]
-        losers = [name for name in names if name != winner]
+    winner = winners[0] if winners else ""
+    losers = [name for name in names if name != winner]
+    if len(winners) == 1 and all(clash.winner for clash in real) and losers:
         return (
             f"{', '.join(losers)} lost to {winner}: these files are {winner}'s copies now. "
             "Keep one: "
             f"pip uninstall {' '.join(losers)} && "
             f"pip install --force-reinstall --no-deps {winner}"
+        )
+    if len(names) == 1:
+        return (
+            f"{names[0]} is installed more than once here, and its copies overwrote each other: "
+            f"pip install --force-reinstall --no-deps {names[0]}"
         )
     return (
         f"{' and '.join(names)} overwrote each other"
@@ -190,9 +204,9 @@ def clash_tables(
     ):
         group = list(grouped)
         table = Table(
-            title=Text(top, style="bold"),
+            title=Text(visible(top), style="bold"),
             title_justify="left",
-            caption=Text(planned_hint(group) if planned else group_hint(group)),
+            caption=Text(visible(planned_hint(group) if planned else group_hint(group))),
             caption_justify="left",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
@@ -204,9 +218,9 @@ def clash_tables(
             style = "green" if clash.harmless else "yellow" if clash.kind == "case" else "red"
             # Paths and names come from RECORDs anyone can publish: never read them as markup.
             table.add_row(
-                Text(clash.display),
+                Text(visible(clash.display)),
                 Text(clash.kind, style=style),
-                Text(_owner_cell(clash, planned)),
+                Text(visible(_owner_cell(clash, planned))),
             )
         tables.append(table)
     return tables
@@ -222,7 +236,7 @@ def file_state_table(title: str, states: Sequence[FileState]) -> RenderableType:
     table.add_column("path", overflow="fold")
     table.add_column("owner", overflow="fold")
     for state in states:
-        table.add_row(Text(state.path), Text(state.owner))
+        table.add_row(Text(visible(state.path)), Text(visible(state.owner)))
     return table
 
 
@@ -237,5 +251,9 @@ def problem_table(problems: Sequence[Problem]) -> RenderableType:
     table.add_column("file", overflow="fold", ratio=2)
     table.add_column("problem", overflow="fold", ratio=2)
     for problem in problems:
-        table.add_row(Text(problem.distribution or "-"), Text(problem.path), Text(problem.message))
+        table.add_row(
+            Text(visible(problem.distribution or "-")),
+            Text(visible(problem.path)),
+            Text(visible(problem.message)),
+        )
     return table

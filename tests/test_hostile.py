@@ -1,0 +1,154 @@
+"""Hostile metadata and faults: one readable line, no traceback, nothing outside is read."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from wheels import Venv, build_wheel, record_hash
+
+pytestmark = pytest.mark.integration
+
+
+def dist_info(site: Path, name: str, record: str | bytes, metadata: bool = True) -> Path:
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    if metadata:
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n\n")
+    data = record.encode() if isinstance(record, str) else record
+    (info / "RECORD").write_bytes(data)
+    return info
+
+
+def check(site: Path, *args: str) -> tuple[int, dict, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "pipguard", "check", "--format", "json", "--path", str(site), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, json.loads(done.stdout), done.stderr
+
+
+def messages(doc: dict) -> list[str]:
+    return [p["message"] for p in doc["problems"]]
+
+
+def test_bad_records_are_problems_and_the_rest_goes_on(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    good = record_hash(b"x")
+    dist_info(site, "latin", "caf\xe9.py,,\n".encode("latin-1"))
+    dist_info(
+        site, "broken", f'ok.py,{good},1\n"bad.py,,\nthree,cols\nsz.py,,\u00b2\nmd.py,md5=x,1\n'
+    )
+    dist_info(site, "empty", "")
+    code, doc, _ = check(site)
+    assert code == 1
+    text = "\n".join(messages(doc))
+    assert "not UTF-8" in text
+    assert "malformed CSV" in text
+    assert "expected 3 columns" in text
+    assert "is not a number" in text
+    assert "not supported" in text
+    assert "empty RECORD" in text
+    assert doc["files"] == 3  # ok.py, sz.py and md.py still count
+
+
+def test_escaping_paths_are_never_opened_even_when_they_clash(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    for name, digest in (("evil-a", record_hash(b"a")), ("evil-b", record_hash(b"b"))):
+        dist_info(site, name, f"../../../../../../etc/passwd,{digest},1\n/etc/hostname,,\n")
+    code, doc, _ = check(site)
+    assert code == 1
+    assert doc["conflicts"] == []
+    assert sum("points outside the environment" in m for m in messages(doc)) == 4
+
+
+def test_links_out_of_the_environment_are_not_followed(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.py").write_text("SECRET = 1\n")
+    dist_info(site, "linker-a", f"link.py,{record_hash(b'a')},1\n")
+    dist_info(site, "linker-b", f"link.py,{record_hash(b'b')},1\n")
+    (site / "link.py").symlink_to(outside / "secret.py")
+    stolen = dist_info(site, "thief", "")
+    (stolen / "RECORD").unlink()
+    (stolen / "RECORD").symlink_to(outside / "secret.py")
+    (site / "elsewhere-1.0.dist-info").symlink_to(outside)
+    code, doc, _ = check(site)
+    assert code == 1
+    (clash,) = doc["conflicts"]
+    assert clash["winner"] is None
+    text = "\n".join(messages(doc))
+    assert "outside the environment; not followed" in text
+    assert "outside the environment; not read" in text
+    assert "elsewhere" in text
+
+
+def test_fifo_and_device_records_do_not_hang(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    info = dist_info(site, "piped", "")
+    (info / "RECORD").unlink()
+    os.mkfifo(info / "RECORD")
+    zero = dist_info(site, "zero", "")
+    (zero / "RECORD").unlink()
+    (zero / "RECORD").symlink_to("/dev/zero")
+    dist_info(site, "pa", f"fifo,{record_hash(b'a')},1\n")
+    dist_info(site, "pb", f"fifo,{record_hash(b'b')},1\n")
+    os.mkfifo(site / "fifo")
+    code, doc, _ = check(site, "--verify")
+    assert code == 1
+    text = "\n".join(messages(doc))
+    assert "not a regular file" in text
+
+
+def test_control_characters_are_shown_not_obeyed(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    path = "evil\x1b]0;pwned\x07/\x1b[2J.py"
+    dist_info(site, "ansi-a", f"{path},{record_hash(b'a')},1\n")
+    dist_info(site, "ansi-b", f"{path},{record_hash(b'b')},1\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pipguard", "check", "--path", str(site)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "\x1b" not in done.stdout
+    assert "\\x1b[2J.py" in done.stdout
+
+
+def test_install_of_a_wheel_with_a_corrupt_member_is_one_line(venv_: Venv, wheel_dir: Path) -> None:
+    first = build_wheel(wheel_dir / "a", "keeper", "1.0", {"shared.py": "A = 1\n"})
+    assert venv_.pipguard("install", "--no-deps", str(first)).returncode == 0
+    wheel = build_wheel(wheel_dir / "b", "corrupt", "1.0", {"shared.py": "B = 2\n" * 50})
+    data = bytearray(wheel.read_bytes())
+    with zipfile.ZipFile(wheel) as archive:
+        info = archive.getinfo("shared.py")
+    start = info.header_offset + 30 + len(info.filename)
+    data[start : start + 4] = b"XXXX"  # damage the member's bytes: its CRC no longer matches
+    wheel.write_bytes(bytes(data))
+    done = venv_.pipguard("install", "--no-deps", "--on-conflict", "warn", str(wheel))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "shared.py: cannot be read" in done.stderr
+    assert (venv_.site / "shared.py").read_text() == "A = 1\n"
+
+
+def test_unwritable_journal_is_refused_before_pip_runs(venv_: Venv, wheel_dir: Path) -> None:
+    wheel = build_wheel(wheel_dir, "journaled", "1.0", {"journaled.py": ""})
+    done = venv_.pipguard("install", "--no-deps", "--journal", str(venv_.root), str(wheel))
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("is a directory")
+    missing = venv_.pipguard("install", "--journal", "/nonexistent/dir/j.json", str(wheel))
+    assert missing.returncode == 2
+    assert not (venv_.site / "journaled.py").exists()
