@@ -148,3 +148,9 @@ def test_split_args_takes_only_pipguards_options() -> None:
         split_args(["install", "--on-conflict", "x"], {})
     with pytest.raises(UsageError, match="needs a value"):
         split_args(["install", "--journal"], {})
+
+
+def test_parse_record_splits_on_newlines_only() -> None:
+    entries, issues = parse_record(f"a\x0cb.py,{H1},3\r\nc\u2028d.py,,\n")
+    assert [e.path for e in entries] == ["a\x0cb.py", "c\u2028d.py"]
+    assert issues == []

@@ -96,10 +96,13 @@ def _metadata_header(text: str) -> tuple[str | None, str | None]:
 
 
 def _entry_points(text: str, source: str) -> tuple[dict[str, str], dict[str, str]]:
-    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    # As lenient as pip: duplicates allowed; lines before any section belong to no group.
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=False)
     parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep the script's case
     try:
         parser.read_string(text, source=source)
+    except configparser.MissingSectionHeaderError:
+        return {}, {}
     except configparser.Error as exc:
         raise WheelError(f"{source}: not a valid entry_points.txt: {exc.message}") from None
     groups = []

@@ -82,7 +82,10 @@ def parse_rows(text: str) -> tuple[list[Row], list[RecordIssue]]:
     """
     rows: list[Row] = []
     issues: list[RecordIssue] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Split on newlines only: str.splitlines() also breaks at \f, \x1c, \x85, \u2028, which
+    # are legal in file names and do not end a CSV row.
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw[:-1] if raw.endswith("\r") else raw
         if not line:
             continue
         if '"' in line:
