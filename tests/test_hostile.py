@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -152,3 +153,50 @@ def test_unwritable_journal_is_refused_before_pip_runs(venv_: Venv, wheel_dir: P
     missing = venv_.pipguard("install", "--journal", "/nonexistent/dir/j.json", str(wheel))
     assert missing.returncode == 2
     assert not (venv_.site / "journaled.py").exists()
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+def test_strace_shows_nothing_outside_is_touched(tmp_path: Path) -> None:
+    site = tmp_path / "env" / "site"
+    outside = tmp_path / "outside-zone"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("do not read\n")
+    for name, digest in (("esc-a", record_hash(b"a")), ("esc-b", record_hash(b"b"))):
+        dist_info(
+            site,
+            name,
+            f"../../outside-zone/secret.txt,{digest},1\n"
+            f"{outside}/secret.txt,{digest},1\n"
+            f"linked.txt,{digest},1\n",
+        )
+    (site / "linked.txt").symlink_to(outside / "secret.txt")
+    trace = tmp_path / "trace.txt"
+    done = subprocess.run(
+        [
+            "strace",
+            "-f",
+            "-qq",
+            "-o",
+            str(trace),
+            "-e",
+            "trace=%file",
+            sys.executable,
+            "-m",
+            "pipguard",
+            "check",
+            "--verify",
+            "--format",
+            "json",
+            "--path",
+            str(site),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if "ptrace" in done.stderr or "Operation not permitted" in done.stderr:
+        pytest.skip(f"strace cannot trace here: {done.stderr.strip()[:200]}")
+    assert done.returncode == 1, done.stderr
+    touched = [line for line in trace.read_text().splitlines() if "outside-zone" in line]
+    # Resolving the link may readlink it (inside); nothing may open or stat the target.
+    assert [line for line in touched if "readlink" not in line] == []

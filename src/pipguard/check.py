@@ -14,9 +14,9 @@ from pipguard.environment import (
     Refused,
     open_inside,
     read_distributions,
+    resolve_inside,
 )
 from pipguard.ownership import OwnershipIndex, build_index
-from pipguard.paths import is_within, to_posix
 from pipguard.records import record_hash
 
 __all__ = ["CheckResult", "DiskHasher", "ExistingPaths", "run_check", "scan"]
@@ -42,8 +42,8 @@ class DiskHasher:
     def _hash(self, path: str, algorithm: str) -> str | None:
         if not os.path.lexists(path):
             return None
-        real = to_posix(os.path.realpath(path))
-        if not is_within(real, self.roots):
+        real, inside = resolve_inside(path, self.roots)
+        if not inside:
             self.problems.append(
                 Problem(None, path, f"is a link to {real}, outside the environment; not followed")
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import posixpath
 import shutil
 import stat
 import subprocess
@@ -175,10 +176,54 @@ class Refused(OSError):
     """A file pipguard will not open: a link out of the environment, or not a regular file."""
 
 
+_MAX_LINKS = 40
+
+
+def resolve_inside(path: str, roots: tuple[str, ...]) -> tuple[str, bool]:
+    """Resolve the links in ``path`` one component at a time, never looking outside ``roots``.
+
+    Returns (the resolved path, True) or (the first path that leaves ``roots``, False).
+    Unlike ``os.path.realpath``, nothing outside the roots is ever stat-ed on the way.
+    """
+    root = next((r for r in roots if is_within(path, (r,))), None)
+    if root is None:
+        return path, False
+    parts = [p for p in path[len(root) :].split("/") if p]
+    current = root
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        candidate = posixpath.normpath(f"{current}/{part}")
+        if not is_within(candidate, roots):
+            return candidate, False
+        try:
+            info = os.lstat(candidate)
+        except OSError:
+            current = candidate
+            continue
+        if not stat.S_ISLNK(info.st_mode):
+            current = candidate
+            continue
+        hops += 1
+        target = to_posix(os.readlink(candidate))
+        if hops > _MAX_LINKS:
+            return candidate, False
+        if target.startswith("/"):
+            landing = posixpath.normpath(target)
+            root = next((r for r in roots if is_within(landing, (r,))), None)
+            if root is None:
+                return landing, False
+            parts = [p for p in target[len(root) :].split("/") if p] + parts
+            current = root
+        else:
+            parts = [p for p in target.split("/") if p] + parts
+    return current, True
+
+
 def open_inside(path: str, roots: tuple[str, ...]) -> IO[bytes]:
     """Open a regular file for reading, refusing links that leave ``roots``, FIFOs and devices."""
-    real = to_posix(os.path.realpath(path))
-    if not is_within(real, roots):
+    real, inside = resolve_inside(path, roots)
+    if not inside:
         raise Refused(f"is a link to {real}, outside the environment")
     # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
     fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -232,8 +277,8 @@ def _read_one(base: str, dirname: str, problems: list[Problem]) -> InstalledDist
         return None  # A bare PKG-INFO file from distutils: it lists no files at all.
     fallback_name, fallback_version = _name_from_dirname(dirname)
     roots = (base,)
-    real_dir = to_posix(os.path.realpath(metadata_dir))
-    if not is_within(real_dir, roots):
+    real_dir, inside = resolve_inside(metadata_dir, roots)
+    if not inside:
         problems.append(
             Problem(
                 canonical_name(fallback_name),
