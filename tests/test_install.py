@@ -345,3 +345,107 @@ def test_concurrent_runs_wait_for_the_lock(venv_: Venv, wheel_dir: Path) -> None
     assert "nothing was installed" in done.stderr
     assert installed_names(venv_) == set()
     assert venv_.pipguard("install", "--no-deps", str(wheel)).returncode == 0
+
+
+def test_pip_failing_mid_transaction_is_journaled(venv_: Venv, wheel_dir: Path) -> None:
+    # The second wheel writes a file where a directory stands: pip fails on it, after the
+    # first wheel is in. Under warn, pipguard lets pip try, keeps pip's exit code and says
+    # in the journal what had been written.
+    (venv_.site / "blocker").mkdir()
+    (venv_.site / "blocker" / "inside.txt").write_text("x")
+    good = build_wheel(wheel_dir, "good", "1.0", {"good.py": "G = 1\n"})
+    bad = build_wheel(wheel_dir, "bad", "1.0", {"blocker": "not a directory\n"})
+    journal = venv_.root / "j.json"
+    done = venv_.pipguard(
+        "install",
+        "--no-deps",
+        "--on-conflict",
+        "warn",
+        "--journal",
+        str(journal),
+        str(good),
+        str(bad),
+    )
+    plain = venv_.run("-m", "pip", "install", "--no-deps", str(bad))
+    assert done.returncode == plain.returncode != 0
+    assert "Traceback" not in done.stderr
+    doc = json.loads(journal.read_text())
+    assert doc["outcome"] == "failed"
+    assert [d["name"] for d in doc["installed"]] == ["good"]
+    assert str(venv_.site.resolve()) in {d["path"] for d in doc["directories"]}
+
+
+SLOW = """
+import os, sys, time
+if os.environ.get("PIPGUARD_TEST_SLOW"):
+    import importlib.util
+
+    class _Slow:
+        def find_spec(self, name, path=None, target=None):
+            if name != "pip._internal.operations.install.wheel":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(name)
+            run = spec.loader.exec_module
+
+            def exec_module(module):
+                run(module)
+                real = module.install_wheel
+
+                def install_wheel(*args, **kwargs):
+                    result = real(*args, **kwargs)
+                    open(os.environ["PIPGUARD_TEST_SLOW"], "w").close()
+                    time.sleep(30)
+                    return result
+
+                module.install_wheel = install_wheel
+
+            spec.loader.exec_module = exec_module
+            return spec
+
+    sys.meta_path.insert(0, _Slow())
+"""
+
+
+def test_ctrl_c_during_the_install_exits_130_with_a_journal(venv_: Venv, wheel_dir: Path) -> None:
+    import signal
+    import subprocess
+    import time
+
+    (venv_.site / "_pipguard_slow.py").write_text(SLOW)
+    (venv_.site / "_pipguard_slow.pth").write_text("import _pipguard_slow\n")
+    first = build_wheel(wheel_dir, "first", "1.0", {"first.py": ""})
+    second = build_wheel(wheel_dir, "second", "1.0", {"second.py": ""})
+    marker = venv_.root / "first-written"
+    journal = venv_.root / "j.json"
+    env = {**os.environ, "PIPGUARD_TEST_SLOW": str(marker), "PIP_NO_INDEX": "1"}
+    child = subprocess.Popen(
+        [
+            venv_.python,
+            "-m",
+            "pipguard",
+            "install",
+            "--no-deps",
+            "--journal",
+            str(journal),
+            str(first),
+            str(second),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    doc = json.loads(journal.read_text())
+    assert doc["outcome"] == "interrupted"
+    # pip chooses the order; whichever wheel it wrote before the interrupt is journaled alone.
+    (written,) = doc["installed"]
+    assert written["name"] in {"first", "second"}
+    assert (venv_.site / f"{written['name']}.py").exists()
