@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 
 from pipguard.environment import InstalledDistribution, Problem
 from pipguard.paths import is_within, resolve_row
-from pipguard.records import Row as RecordRow
-from pipguard.records import parse_installed_files, parse_rows
+from pipguard.records import SHA256_PATTERN, parse_installed_files, parse_rows
 
 __all__ = ["OwnershipIndex", "Row", "build_index"]
 
@@ -55,16 +54,43 @@ class OwnershipIndex:
             self.shared[path] = [first, (dist_index, hash_value)]
 
 
-def _rows(dist: InstalledDistribution, problems: list[Problem]) -> list[RecordRow]:
+def _record_rows(
+    dist: InstalledDistribution, problems: list[Problem]
+) -> list[tuple[str, str | None]]:
+    """Return (path, hash) for every usable row of ``dist``'s record; problems for the others.
+
+    Most lines are clean (no quotes, a sha256 or no hash, a plain size): those are taken here
+    in one pass; any other line goes through :func:`parse_rows`, which says what is wrong.
+    """
     text = dist.record_text
     if text is None:
         return []
     if dist.kind == "egg-info":
-        return [(entry.path, None, None) for entry in parse_installed_files(text)]
-    rows, issues = parse_rows(text)
-    for issue in issues:
-        problems.append(Problem(dist.name, dist.record_file, f"line {issue.line}: {issue.message}"))
-    if not rows and not issues:
+        return [(entry.path, None) for entry in parse_installed_files(text)]
+    rows: list[tuple[str, str | None]] = []
+    append = rows.append
+    sha256 = SHA256_PATTERN.fullmatch
+    odd = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        fields = line.split(",")
+        if len(fields) == 3 and '"' not in line and "\r" not in line:
+            path, hash_value, size = fields
+            if (
+                path
+                and "\x00" not in path
+                and (not hash_value or sha256(hash_value))
+                and (not size or (size.isascii() and size.isdigit()))
+            ):
+                append((path, hash_value or None))
+                continue
+        if not line:
+            continue
+        odd += 1
+        parsed, issues = parse_rows(line)
+        rows.extend((path, hash_value) for path, hash_value, _ in parsed)
+        for issue in issues:
+            problems.append(Problem(dist.name, dist.record_file, f"line {number}: {issue.message}"))
+    if not rows and not odd:
         problems.append(Problem(dist.name, dist.record_file, "empty RECORD: ownership unknown"))
     return rows
 
@@ -85,7 +111,7 @@ def build_index(
         base = dist.base
         prefix = base + "/"
         base_inside = is_within(base, roots)
-        for row, hash_value, _ in _rows(dist, problems):
+        for row, hash_value in _record_rows(dist, problems):
             # A plain relative row (no climbing, root or drive) joins its base as it is.
             if base_inside and not (
                 "./" in row

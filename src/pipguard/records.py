@@ -49,12 +49,12 @@ def hash_bytes(data: bytes, algorithm: str = "sha256") -> str:
 
 
 # The common case, checked in one step: a sha256 digest is 43 urlsafe-base64 characters.
-_SHA256 = re.compile(r"sha256=[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")
+SHA256_PATTERN = re.compile(r"sha256=[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")
 
 
 def _check_hash(value: str) -> str | None:
     """Return why ``value`` is not a usable ``algo=urlsafe-base64`` hash, or None if it is."""
-    if _SHA256.fullmatch(value):
+    if SHA256_PATTERN.fullmatch(value):
         return None
     algorithm, sep, digest = value.partition("=")
     if not sep or not digest:
@@ -107,7 +107,7 @@ def parse_rows(text: str) -> tuple[list[Row], list[RecordIssue]]:
         if "\x00" in path:
             issues.append(RecordIssue(number, "path contains a NUL byte"))
             continue
-        if hash_value and not _SHA256.fullmatch(hash_value):
+        if hash_value and not SHA256_PATTERN.fullmatch(hash_value):
             problem = _check_hash(hash_value)
             if problem is not None:
                 issues.append(RecordIssue(number, problem))
