@@ -183,7 +183,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if result.missing:
             console.print(file_state_table("missing", result.missing))
         if result.problems:
-            console.print(problem_table(result.problems))
+            console.print(problem_table(result.problems, env.scan_dirs))
     print(check_summary(result), file=sys.stderr)
     case_fails = args.strict or env.case_insensitive
     failing = (

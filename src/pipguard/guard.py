@@ -527,7 +527,9 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         if guard.fallback_reason is not None and options.policy == "prevent" and code == 0:
             code = 1
     if guard.problems and options.policy != "ignore":
-        console.print(render.problem_table(guard.problems))
+        console.print(
+            render.problem_table(guard.problems, guard.env.scan_dirs if guard.env else ())
+        )
     if options.journal:
         outcome_word = (
             "interrupted"

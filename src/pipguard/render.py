@@ -240,8 +240,15 @@ def file_state_table(title: str, states: Sequence[FileState]) -> RenderableType:
     return table
 
 
-def problem_table(problems: Sequence[Problem]) -> RenderableType:
-    """Return a table of the problems met while reading the environment."""
+def _shorter(path: str, bases: Sequence[str]) -> str:
+    for base in bases:
+        if path.startswith(base + "/"):
+            return path[len(base) + 1 :]
+    return path
+
+
+def problem_table(problems: Sequence[Problem], bases: Sequence[str] = ()) -> RenderableType:
+    """Return a table of the problems met; paths inside ``bases`` are shown relative to them."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -253,7 +260,7 @@ def problem_table(problems: Sequence[Problem]) -> RenderableType:
     for problem in problems:
         table.add_row(
             Text(visible(problem.distribution or "-")),
-            Text(visible(problem.path)),
+            Text(visible(_shorter(problem.path, bases))),
             Text(visible(problem.message)),
         )
     return table
