@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from wheels import Venv, build_wheel, record_hash
+from wheels import Venv, build_wheel, record_hash, script_pair
 
 pytestmark = pytest.mark.integration
 
@@ -135,20 +135,7 @@ def test_pyc_rows_never_clash_on_their_own(venv_: Venv, wheel_dir: Path) -> None
 
 
 def test_console_script_clash_under_bin(venv_: Venv, wheel_dir: Path) -> None:
-    a = build_wheel(
-        wheel_dir,
-        "tool-a",
-        "1.0",
-        {"tool_a.py": "def main(): print('a')\n"},
-        console_scripts={"tool": "tool_a:main"},
-    )
-    b = build_wheel(
-        wheel_dir,
-        "tool-b",
-        "1.0",
-        {"tool_b.py": "def main(): print('b')\n"},
-        console_scripts={"tool": "tool_b:main"},
-    )
+    a, b = script_pair(wheel_dir)
     venv_.pip_install(a)
     venv_.pip_install(b)
     code, doc = check_json(venv_)

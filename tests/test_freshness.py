@@ -14,43 +14,22 @@ import pytest
 
 from pipguard.freshness import FreshnessSnapshot, directories_to_watch
 
-from wheels import Venv, build_wheel
+from wheels import Venv, add_wheel_hook, build_wheel
 
-# Loaded by a .pth in the test venv: after pip writes each wheel, put back the mtimes the
-# watched directories had, as clone/reflink installers and coarse clocks leave them.
+# After pip writes each wheel, put back the mtimes the watched directories had, as
+# clone/reflink installers and coarse clocks leave them.
 FREEZER = """
-import importlib.util, os, sys
 _DIRS = [d for d in os.environ.get("PIPGUARD_TEST_FREEZE", "").split(os.pathsep) if d]
+_ACTIVE = bool(_DIRS)
 
 
-class _Freezer:
-    def find_spec(self, name, path=None, target=None):
-        if name != "pip._internal.operations.install.wheel":
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
-        run = spec.loader.exec_module
-
-        def exec_module(module):
-            run(module)
-            real = module.install_wheel
-
-            def install_wheel(*args, **kwargs):
-                saved = {d: os.stat(d).st_mtime_ns for d in _DIRS if os.path.isdir(d)}
-                try:
-                    return real(*args, **kwargs)
-                finally:
-                    for d, ns in saved.items():
-                        os.utime(d, ns=(ns, ns))
-
-            module.install_wheel = install_wheel
-
-        spec.loader.exec_module = exec_module
-        return spec
+def _before():
+    return {d: os.stat(d).st_mtime_ns for d in _DIRS if os.path.isdir(d)}
 
 
-if _DIRS:
-    sys.meta_path.insert(0, _Freezer())
+def _after(saved):
+    for d, ns in saved.items():
+        os.utime(d, ns=(ns, ns))
 """
 
 # Imports from the venv, installs in a child process, imports again: no invalidate_caches().
@@ -83,8 +62,7 @@ def prepare(venv: Venv, wheel_dir: Path) -> list[str]:
             wheel_dir, "oldpkg", "1.0", {"oldpkg/__init__.py": "", "oldpkg/a.py": "A = 1\n"}
         )
     )
-    (venv.site / "_pipguard_freezer.py").write_text(FREEZER)
-    (venv.site / "_pipguard_freezer.pth").write_text("import _pipguard_freezer\n")
+    add_wheel_hook(venv.site, "_pipguard_freezer", FREEZER)
     newtop = build_wheel(wheel_dir, "newtop", "1.0", {"newtop.py": "N = 1\n"})
     plugin = build_wheel(wheel_dir, "oldpkg-b", "1.0", {"oldpkg/b.py": "B = 1\n"})
     return ["install", "--no-deps", str(newtop), str(plugin)]

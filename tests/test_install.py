@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from wheels import Venv, build_wheel, record_hash
+from wheels import Venv, add_wheel_hook, build_wheel, record_hash, script_pair
 
 pytestmark = pytest.mark.integration
 
@@ -94,20 +94,7 @@ def test_identical_namespace_overlap_installs(venv_: Venv, wheel_dir: Path) -> N
 
 
 def test_console_script_clash_is_stopped(venv_: Venv, wheel_dir: Path) -> None:
-    a = build_wheel(
-        wheel_dir,
-        "tool-a",
-        "1.0",
-        {"tool_a.py": "def main(): print('a')\n"},
-        console_scripts={"tool": "tool_a:main"},
-    )
-    b = build_wheel(
-        wheel_dir,
-        "tool-b",
-        "1.0",
-        {"tool_b.py": "def main(): print('b')\n"},
-        console_scripts={"tool": "tool_b:main"},
-    )
+    a, b = script_pair(wheel_dir)
     assert venv_.pipguard("install", "--no-deps", str(a)).returncode == 0
     script = venv_.scripts / "tool"
     before = script.read_bytes()
@@ -375,35 +362,18 @@ def test_pip_failing_mid_transaction_is_journaled(venv_: Venv, wheel_dir: Path) 
     assert str(venv_.site.resolve()) in {d["path"] for d in doc["directories"]}
 
 
+# After pip writes a wheel: say so in a marker file, then keep pip busy for the interrupt.
 SLOW = """
-import os, sys, time
-if os.environ.get("PIPGUARD_TEST_SLOW"):
-    import importlib.util
+_ACTIVE = bool(os.environ.get("PIPGUARD_TEST_SLOW"))
 
-    class _Slow:
-        def find_spec(self, name, path=None, target=None):
-            if name != "pip._internal.operations.install.wheel":
-                return None
-            sys.meta_path.remove(self)
-            spec = importlib.util.find_spec(name)
-            run = spec.loader.exec_module
 
-            def exec_module(module):
-                run(module)
-                real = module.install_wheel
+def _before():
+    return None
 
-                def install_wheel(*args, **kwargs):
-                    result = real(*args, **kwargs)
-                    open(os.environ["PIPGUARD_TEST_SLOW"], "w").close()
-                    time.sleep(30)
-                    return result
 
-                module.install_wheel = install_wheel
-
-            spec.loader.exec_module = exec_module
-            return spec
-
-    sys.meta_path.insert(0, _Slow())
+def _after(_):
+    open(os.environ["PIPGUARD_TEST_SLOW"], "w").close()
+    time.sleep(30)
 """
 
 
@@ -412,8 +382,7 @@ def test_ctrl_c_during_the_install_exits_130_with_a_journal(venv_: Venv, wheel_d
     import subprocess
     import time
 
-    (venv_.site / "_pipguard_slow.py").write_text(SLOW)
-    (venv_.site / "_pipguard_slow.pth").write_text("import _pipguard_slow\n")
+    add_wheel_hook(venv_.site, "_pipguard_slow", SLOW)
     first = build_wheel(wheel_dir, "first", "1.0", {"first.py": ""})
     second = build_wheel(wheel_dir, "second", "1.0", {"second.py": ""})
     marker = venv_.root / "first-written"

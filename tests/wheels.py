@@ -69,6 +69,64 @@ def _outer_site_dirs() -> list[str]:
     return sorted({paths["purelib"], paths["platlib"]})
 
 
+def script_pair(directory: Path) -> tuple[Path, Path]:
+    """Two wheels, tool-a and tool-b, whose console scripts are both named ``tool``."""
+    return tuple(  # type: ignore[return-value]
+        build_wheel(
+            directory,
+            f"tool-{x}",
+            "1.0",
+            {f"tool_{x}.py": f"def main(): print('{x}')\n"},
+            console_scripts={"tool": f"tool_{x}:main"},
+        )
+        for x in "ab"
+    )
+
+
+# A .pth-loaded module for test venvs: it wraps pip's install_wheel (whether pip binds it at
+# import or imports it at call time) so a test can act right after pip writes each wheel.
+AFTER_EACH_WHEEL = """
+import importlib.util, os, sys, time
+
+
+class _AfterEachWheel:
+    def find_spec(self, name, path=None, target=None):
+        if name != "pip._internal.operations.install.wheel":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            real = module.install_wheel
+
+            def install_wheel(*args, **kwargs):
+                before = _before()
+                try:
+                    return real(*args, **kwargs)
+                finally:
+                    _after(before)
+
+            module.install_wheel = install_wheel
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+%s
+
+if _ACTIVE:
+    sys.meta_path.insert(0, _AfterEachWheel())
+"""
+
+
+def add_wheel_hook(venv_site: Path, name: str, body: str) -> None:
+    """Load a hook into every Python of the venv; ``body`` defines _ACTIVE, _before, _after."""
+    (venv_site / f"{name}.py").write_text(AFTER_EACH_WHEEL % body)
+    (venv_site / f"{name}.pth").write_text(f"import {name}\n")
+
+
 class Venv:
     """A real venv that also sees the test environment's packages (pip, pipguard, rich).
 
