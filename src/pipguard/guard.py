@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pipguard.check import DiskHasher, ExistingPaths, scan
 from pipguard.detect import Clash, Incoming, find_clashes, find_transaction_clashes, judge
-from pipguard.environment import Environment, InstalledDistribution, Problem, describe_python
+from pipguard.environment import (
+    Environment,
+    InstalledDistribution,
+    Problem,
+    canonical_name,
+    describe_python,
+)
 from pipguard.freshness import FreshnessSnapshot, Settled, directories_to_watch
 from pipguard.lock import Lock, LockTimeout, hold
 from pipguard.ownership import OwnershipIndex
@@ -42,6 +48,9 @@ Every pip install argument passes through unchanged. pipguard's own options:
                  would overwrite another distribution's file with different bytes;
                  warn: install anyway and report who won; ignore: report nothing.
                  Also PIPGUARD_ON_CONFLICT.
+  --winner NAME  for every clash NAME takes part in, NAME's copy is the one left on
+                 disk, whatever order pip installs in (repeatable; also
+                 PIPGUARD_WINNER, space-separated). Such clashes do not stop.
   --lock-timeout SECONDS
                  wait this long for another pipguard run on the same environment
                  (default 600).
@@ -54,6 +63,30 @@ class UsageError(Exception):
     """pipguard's own install options are wrong."""
 
 
+class WinnerConflict(Exception):
+    """Two ``--winner`` distributions clash with each other."""
+
+
+def _keep(path: str) -> tuple[bytes, int]:
+    """Read a file's bytes and permission bits, to write it back after pip."""
+    with open(path, "rb") as handle:
+        return handle.read(), os.stat(path).st_mode & 0o7777
+
+
+def _write_atomically(path: str, data: bytes, mode: int) -> None:
+    """Replace ``path`` with ``data`` by rename: never a half-written file."""
+    temp = f"{path}.pipguard-tmp"
+    try:
+        with open(temp, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
 @dataclass(frozen=True)
 class GuardOptions:
     """pipguard's own options of ``install``, taken out of the pip arguments."""
@@ -61,6 +94,7 @@ class GuardOptions:
     policy: Policy = "prevent"
     journal: str | None = None
     lock_timeout: float = 600.0
+    winners: frozenset[str] = frozenset()
 
 
 def _policy(value: str, source: str) -> Policy:
@@ -79,17 +113,20 @@ def split_args(argv: Sequence[str], environ: dict[str, str]) -> tuple[GuardOptio
     )
     journal = None
     lock_timeout = 600.0
+    winners = [canonical_name(n) for n in environ.get("PIPGUARD_WINNER", "").split() if n]
     pip_args: list[str] = []
     items = iter(argv)
     for arg in items:
         name, eq, value = arg.partition("=")
-        if name in ("--on-conflict", "--journal", "--lock-timeout"):
+        if name in ("--on-conflict", "--journal", "--lock-timeout", "--winner"):
             if not eq:
                 value = next(items, "")
                 if not value:
                     raise UsageError(f"{name} needs a value")
             if name == "--on-conflict":
                 policy = _policy(value, "--on-conflict")
+            elif name == "--winner":
+                winners.append(canonical_name(value))
             elif name == "--lock-timeout":
                 try:
                     lock_timeout = float(value)
@@ -99,7 +136,7 @@ def split_args(argv: Sequence[str], environ: dict[str, str]) -> tuple[GuardOptio
                 journal = value
             continue
         pip_args.append(arg)
-    return GuardOptions(policy, journal, lock_timeout), pip_args
+    return GuardOptions(policy, journal, lock_timeout, frozenset(winners)), pip_args
 
 
 def _stderr_console() -> Console:
@@ -121,6 +158,9 @@ class InstallGuard:
     fallback_reason: str | None = None
     env: Environment | None = None
     freshness: FreshnessSnapshot | None = None
+    resolved: list[tuple[Clash, str]] = field(default_factory=list)
+    saved: dict[str, tuple[bytes, int]] = field(default_factory=dict)
+    last: frozenset[str] = frozenset()
     lock: Lock | None = None
 
     # -- at the install step (pip's imports are blocked from 26.3: import nothing here) --
@@ -209,7 +249,12 @@ class InstallGuard:
                 for d in (r.scheme.purelib, r.scheme.platlib, r.scheme.scripts)
             ],
         )
-        blocking = [clash for clash in self.clashes if not clash.harmless]
+        try:
+            self._resolve_winners(step)
+        except WinnerConflict as exc:
+            return f"pipguard: {exc}; nothing was installed"
+        resolved = {clash.path for clash, _ in self.resolved}
+        blocking = [c for c in self.clashes if not c.harmless and c.path not in resolved]
         if blocking and self.options.policy == "prevent":
             console = _stderr_console()
             from pipguard.render import clash_tables
@@ -224,6 +269,65 @@ class InstallGuard:
                 "copy, add --on-conflict warn."
             )
         return None
+
+    def _resolve_winners(self, step: Step) -> None:
+        """Decide the clashes a ``--winner`` takes part in, and how its copy will stay on disk.
+
+        An incoming winner is installed after the other wheels (it then writes last); an
+        installed winner's current bytes are kept now and written back after pip's step.
+        """
+        winners = self.options.winners
+        if not winners:
+            return
+        incoming = {r.name for r in step.requirements}
+        last: set[str] = set()
+        for clash in self.clashes:
+            if clash.harmless:
+                continue
+            named = sorted({o.name for o in clash.owners} & winners)
+            if len(named) > 1:
+                raise WinnerConflict(
+                    f"--winner {' and --winner '.join(named)} both write {clash.display}: "
+                    "only one of them can win it"
+                )
+            if not named:
+                continue
+            winner = named[0]
+            self.resolved.append((clash, winner))
+            if winner in incoming:
+                last.add(winner)
+                continue
+            mine = next(o for o in clash.owners if o.name == winner and not o.incoming)
+            if mine.matches_disk:
+                self.saved[clash.path] = _keep(clash.path)
+            else:
+                self.problems.append(
+                    Problem(
+                        winner,
+                        clash.path,
+                        "the winner's copy was not on disk before this install: "
+                        f"pipguard repair {winner} restores it",
+                    )
+                )
+        self.last = frozenset(last)
+
+    def install_last(self) -> frozenset[str]:
+        """The incoming winners: pip installs them after the others."""
+        return self.last
+
+    def restore_winners(self) -> list[str]:
+        """Write back installed winners' copies that pip overwrote; return their paths."""
+        restored = []
+        for path, (data, mode) in self.saved.items():
+            try:
+                with open(path, "rb") as handle:
+                    if handle.read() == data:
+                        continue
+            except OSError:
+                pass
+            _write_atomically(path, data, mode)
+            restored.append(path)
+        return restored
 
     def cannot_plan(self, reason: str) -> None:
         """Fall back to comparing RECORDs before and after pip's step, and say so."""
@@ -498,6 +602,9 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         code = 130
     if outcome.interrupted:
         code = 130
+    if not outcome.stopped:
+        guard.restore_winners()
+    won = {clash.path: winner for clash, winner in guard.resolved}
     verdicts, after = guard.report(outcome)
     settled: list[Settled] = guard.freshness.settle() if guard.freshness else []
     restart = guard.freshness.changed_pth() if guard.freshness else []
@@ -514,7 +621,22 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
             "after pip wrote the files.",
             file=sys.stderr,
         )
-    real = [clash for clash, harmless in verdicts if not harmless]
+    real = [clash for clash, harmless in verdicts if not harmless and clash.path not in won]
+    if won and options.policy != "ignore" and not outcome.stopped:
+        for winner in sorted(set(won.values())):
+            paths = [c for c, w in guard.resolved if w == winner]
+            held = sum(
+                1
+                for c, _ in verdicts
+                if c.path in won and won[c.path] == winner and c.winner == winner
+            )
+            losers = sorted({o.name for c in paths for o in c.owners} - {winner})
+            print(
+                f"pipguard: --winner {winner}: {held} of {len(paths)} contested "
+                f"file{'s' if len(paths) != 1 else ''} hold {winner}'s copy "
+                f"(over {', '.join(losers)}).",
+                file=sys.stderr,
+            )
     if real and options.policy != "ignore" and not outcome.stopped:
         for table in render.clash_tables(real):
             console.print(table)
@@ -568,7 +690,9 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
                 "installed": [_journal_dist(d) for d in installed],
                 "removed": [_journal_dist(d) for d in removed],
                 "conflicts": [
-                    render.install_to_json(c, "harmless" if harmless else resolution)
+                    render.install_to_json(
+                        c, "harmless" if harmless else "winner" if c.path in won else resolution
+                    )
                     for c, harmless in verdicts
                 ],
                 "directories": [{"path": s.path, "bumped": s.bumped} for s in settled],

@@ -17,8 +17,10 @@ Facts relied on (checked for pip 23.2 through 26.3):
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
+import io
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -50,12 +52,14 @@ __all__ = [
     "console_script_names",
     "run_guarded_install",
     "run_pip",
+    "uninstall_targets",
 ]
 
 PIP_VERSION: str = pip.__version__
 # The names patched while pip runs: the install step as install.py binds it, and the command's run.
 _STEP = "install_given_reqs"
 _RUN = "run"
+_UNINSTALL = "uninstall"
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,9 @@ class StepGuard(Protocol):
 
     def cannot_plan(self, reason: str) -> None:
         """Learn that the transaction cannot be known in advance (pip's internals differ)."""
+
+    def install_last(self) -> frozenset[str]:
+        """Name the distributions pip must install after all others (winners of clashes)."""
 
 
 class _Stopped(InstallationError):
@@ -205,6 +212,14 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
             if reason is not None:
                 outcome.stopped = True
                 raise _Stopped(reason)
+            last = guard.install_last()
+            if last:
+                # A stable reorder: winners are written after their losers, scripts included.
+                reqs = list(requirements)
+                names = [r.name for r in step.requirements]
+                requirements = [q for q, n in zip(reqs, names) if n not in last] + [
+                    q for q, n in zip(reqs, names) if n in last
+                ]
         try:
             return original(requirements, *rest, **kwargs)
         except KeyboardInterrupt:
@@ -222,3 +237,30 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
     finally:
         setattr(install_module, _STEP, original)
         setattr(command_class, _RUN, original_run)
+
+
+def uninstall_targets(args: Sequence[str]) -> list[str] | None:
+    """Return the canonical names ``pip <args>`` (an uninstall) would remove, removing nothing.
+
+    pip's own command parses the arguments (names, ``-r`` files, options) with each
+    requirement's ``uninstall`` replaced by a note of its name. None when pip's uninstall
+    command is not as expected.
+    """
+    try:
+        from pip._internal.req.req_install import InstallRequirement
+
+        original = InstallRequirement.uninstall
+    except (ImportError, AttributeError):
+        return None
+    names: list[str] = []
+
+    def note(self: Any, *args: Any, **kwargs: Any) -> None:
+        names.append(canonical_name(self.name))
+
+    setattr(InstallRequirement, _UNINSTALL, note)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            code = run_pip([*args, "--yes"] if "-y" not in args and "--yes" not in args else args)
+    finally:
+        setattr(InstallRequirement, _UNINSTALL, original)
+    return names if code == 0 else None
