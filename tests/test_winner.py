@@ -77,3 +77,61 @@ def test_two_winners_that_clash_are_refused(venv_: Venv, pair: tuple[Path, Path]
     assert done.returncode == 1
     assert "only one of them can win it" in done.stderr
     assert not (venv_.site / "jwt").exists()
+
+
+def both_installed(venv: Venv, pair: tuple[Path, Path]) -> None:
+    jwt, pyjwt = pair
+    venv.pip_install(jwt)
+    venv.pip_install(pyjwt)  # plain pip: pyjwt's jwt/__init__.py overwrote jwt's
+
+
+def test_uninstall_refused_with_nothing_removed(venv_: Venv, pair: tuple[Path, Path]) -> None:
+    both_installed(venv_, pair)
+    before = sorted(p.name for p in venv_.site.rglob("*"))
+    done = venv_.pipguard("uninstall", "-y", "jwt")
+    assert done.returncode == 1
+    assert "nothing was removed" in done.stderr
+    assert "still listed by pyjwt" in done.stderr
+    assert sorted(p.name for p in venv_.site.rglob("*")) == before
+    assert who(venv_) == "pyjwt"
+
+
+def test_uninstall_warn_keeps_shared_files(venv_: Venv, pair: tuple[Path, Path]) -> None:
+    both_installed(venv_, pair)
+    done = venv_.pipguard("uninstall", "-y", "--on-conflict", "warn", "jwt")
+    assert done.returncode == 0, done.stderr
+    assert "jwt-1.3.1.dist-info" not in dist_infos(venv_)
+    assert not (venv_.site / "jwt" / "jwk.py").exists()  # jwt's own file: gone
+    assert who(venv_) == "pyjwt"  # the shared file: kept for PyJWT
+    assert "pipguard repair pyjwt" in done.stderr
+
+
+def test_clean_uninstall_matches_pip(tmp_path: Path, wheel_dir: Path) -> None:
+    wheel = build_wheel(
+        wheel_dir,
+        "alone",
+        "1.0",
+        {"alone/__init__.py": "", "alone/m.py": ""},
+        console_scripts={"alone": "alone:main"},
+    )
+    trees = []
+    for tool in ("pip", "pipguard"):
+        venv = Venv(tmp_path / tool)
+        venv.pip_install(wheel)
+        done = venv.run("-m", tool, "uninstall", "-y", "alone")
+        assert done.returncode == 0, done.stderr
+        assert "Successfully uninstalled alone-1.0" in done.stdout
+        trees.append(sorted(str(p.relative_to(venv.root)) for p in venv.root.rglob("*")))
+    assert trees[0] == trees[1]
+
+
+def test_repair_restores_a_clobbered_file(
+    venv_: Venv, pair: tuple[Path, Path], wheel_dir: Path
+) -> None:
+    both_installed(venv_, pair)
+    assert who(venv_) == "pyjwt"
+    done = venv_.pipguard("repair", "jwt", "--no-index", "--find-links", str(wheel_dir))
+    assert done.returncode == 0, done.stderr
+    assert who(venv_) == "jwt"
+    assert "1 file restored to jwt's copy" in done.stderr
+    assert {"jwt-1.3.1.dist-info", "PyJWT-2.9.0.dist-info"} <= dist_infos(venv_)

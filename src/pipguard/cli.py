@@ -24,7 +24,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
-OWN_COMMANDS = ("check", "owner", "install")
+OWN_COMMANDS = ("check", "owner", "install", "uninstall", "repair")
 # pip's commands, to find the command word behind pip's global options (``--cache-dir X list``).
 PIP_COMMANDS = frozenset(
     {
@@ -42,7 +42,6 @@ PIP_COMMANDS = frozenset(
         "lock",
         "search",
         "show",
-        "uninstall",
         "wheel",
     }
 )
@@ -129,6 +128,12 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     owner.add_argument("--format", choices=("table", "json"), default="table")
 
     commands.add_parser("install", help="pip install, guarded against clobbering", add_help=False)
+    commands.add_parser(
+        "uninstall", help="pip uninstall that keeps files others still list", add_help=False
+    )
+    commands.add_parser(
+        "repair", help="reinstall a distribution's own files at its version", add_help=False
+    )
     return parser
 
 
@@ -255,11 +260,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "pipguard") -> int:
         from pipguard import pipbridge
 
         return pipbridge.run_pip(args_list)
-    if first == "install":
+    if first in ("install", "uninstall", "repair"):
         from pipguard.guard import install_main
+        from pipguard.remove import repair_main, uninstall_main
 
+        run = {"install": install_main, "uninstall": uninstall_main, "repair": repair_main}[first]
         with _errors("--debug" in args_list) as code:
-            code[0] = install_main([a for a in args_list if a != "--debug"], prog=prog)
+            code[0] = run([a for a in args_list if a != "--debug"], prog=prog)
         return code[0]
     parser = _parser(prog)
     args = parser.parse_args(args_list)

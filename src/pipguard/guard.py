@@ -32,7 +32,19 @@ if TYPE_CHECKING:
 
     from pipguard.pipbridge import Requirement, Step, StepOutcome
 
-__all__ = ["GuardOptions", "InstallGuard", "install_main", "split_args"]
+__all__ = [
+    "EXIT_USAGE",
+    "GuardOptions",
+    "InstallGuard",
+    "UsageError",
+    "install_main",
+    "keep_file",
+    "removed_paths",
+    "split_args",
+    "stderr_console",
+    "warm_up",
+    "write_atomically",
+]
 
 Policy = Literal["prevent", "warn", "ignore"]
 Verdict = tuple[Clash, bool]  # a clash, and whether it was harmless before the step
@@ -67,13 +79,13 @@ class WinnerConflict(Exception):
     """Two ``--winner`` distributions clash with each other."""
 
 
-def _keep(path: str) -> tuple[bytes, int]:
+def keep_file(path: str) -> tuple[bytes, int]:
     """Read a file's bytes and permission bits, to write it back after pip."""
     with open(path, "rb") as handle:
         return handle.read(), os.stat(path).st_mode & 0o7777
 
 
-def _write_atomically(path: str, data: bytes, mode: int) -> None:
+def write_atomically(path: str, data: bytes, mode: int) -> None:
     """Replace ``path`` with ``data`` by rename: never a half-written file."""
     temp = f"{path}.pipguard-tmp"
     try:
@@ -139,7 +151,7 @@ def split_args(argv: Sequence[str], environ: dict[str, str]) -> tuple[GuardOptio
     return GuardOptions(policy, journal, lock_timeout, frozenset(winners)), pip_args
 
 
-def _stderr_console() -> Console:
+def stderr_console() -> Console:
     from rich.console import Console
 
     return Console(file=sys.stderr, highlight=False)
@@ -242,7 +254,7 @@ class InstallGuard:
         self.problems.extend(hasher.problems)
         self._watch(
             created=[path for wheel in incoming for path, _ in wheel.files],
-            removed=_removed_paths(self.before, {r.name for r in step.requirements if r.reinstall}),
+            removed=removed_paths(self.before, {r.name for r in step.requirements if r.reinstall}),
             always=[
                 d
                 for r in step.requirements[:1]
@@ -256,7 +268,7 @@ class InstallGuard:
         resolved = {clash.path for clash, _ in self.resolved}
         blocking = [c for c in self.clashes if not c.harmless and c.path not in resolved]
         if blocking and self.options.policy == "prevent":
-            console = _stderr_console()
+            console = stderr_console()
             from pipguard.render import clash_tables
 
             for table in clash_tables(blocking, planned=True):
@@ -299,7 +311,7 @@ class InstallGuard:
                 continue
             mine = next(o for o in clash.owners if o.name == winner and not o.incoming)
             if mine.matches_disk:
-                self.saved[clash.path] = _keep(clash.path)
+                self.saved[clash.path] = keep_file(clash.path)
             else:
                 self.problems.append(
                     Problem(
@@ -325,7 +337,7 @@ class InstallGuard:
                         continue
             except OSError:
                 pass
-            _write_atomically(path, data, mode)
+            write_atomically(path, data, mode)
             restored.append(path)
         return restored
 
@@ -389,7 +401,7 @@ def _scandir(directory: str) -> list[os.DirEntry[str]]:
         return []
 
 
-def _removed_paths(before: list[InstalledDistribution], replaced: set[str]) -> list[str]:
+def removed_paths(before: list[InstalledDistribution], replaced: set[str]) -> list[str]:
     """Return the paths pip will remove when it uninstalls the replaced distributions."""
     paths = []
     for dist in before:
@@ -499,7 +511,7 @@ def _write_journal(target: str, document: dict[str, Any]) -> bool:
     return True
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
     """Import everything used during and after pip's step, before pip starts.
 
     pip 26.3 refuses new imports while it installs, and warns about them afterwards; 26.1 and
@@ -588,7 +600,7 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         redirected = _run_under_python(python, _take_python_option(argv)[1])
         if redirected is not None:
             return redirected
-    _warm_up()
+    warm_up()
     from pipguard import pipbridge, render
 
     guard = InstallGuard(options)
@@ -608,7 +620,7 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     verdicts, after = guard.report(outcome)
     settled: list[Settled] = guard.freshness.settle() if guard.freshness else []
     restart = guard.freshness.changed_pth() if guard.freshness else []
-    console = _stderr_console()
+    console = stderr_console()
     if restart and options.policy != "ignore":
         print(
             "pipguard: note: new or changed .pth files are read only when Python starts; "

@@ -1,0 +1,232 @@
+"""``pipguard uninstall`` and ``pipguard repair``: removal that spares shared files, and repair."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pipguard.check import DiskHasher, scan
+from pipguard.environment import InstalledDistribution, canonical_name, describe_python
+from pipguard.freshness import FreshnessSnapshot, directories_to_watch
+from pipguard.guard import (
+    EXIT_USAGE,
+    UsageError,
+    install_main,
+    keep_file,
+    removed_paths,
+    split_args,
+    stderr_console,
+    warm_up,
+    write_atomically,
+)
+from pipguard.lock import LockTimeout, hold
+from pipguard.ownership import OwnershipIndex
+from pipguard.paths import is_derived_pyc, is_within, relative_to, resolve_row
+
+__all__ = ["SharedFile", "repair_main", "shared_files", "uninstall_main"]
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """A file an uninstall would delete that another installed distribution still lists."""
+
+    path: str
+    display: str
+    removing: str
+    still_listed_by: tuple[str, ...]
+
+
+def shared_files(index: OwnershipIndex, removing: list[InstalledDistribution]) -> list[SharedFile]:
+    """Return the files of ``removing`` that distributions staying installed also list."""
+    gone = {dist.name for dist in removing}
+    found: list[SharedFile] = []
+    for dist in removing:
+        for path in removed_paths([dist], {dist.name}):
+            if is_derived_pyc(path):
+                continue  # byte code follows its source, kept or not
+            others = sorted({index.dists[n].name for n, _ in index.owners(path)} - gone)
+            if others:
+                found.append(
+                    SharedFile(path, relative_to(path, dist.site), dist.name, tuple(others))
+                )
+    return found
+
+
+def _shared_table(rows: Sequence[SharedFile]) -> object:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from pipguard.render import visible
+
+    table = Table(
+        title=Text("shared files", style="bold"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("path", overflow="fold", ratio=3)
+    table.add_column("removing", overflow="fold", ratio=1)
+    table.add_column("still listed by", overflow="fold", ratio=2)
+    for row in rows:
+        table.add_row(
+            Text(visible(row.display)),
+            Text(visible(row.removing)),
+            Text(visible(", ".join(row.still_listed_by))),
+        )
+    return table
+
+
+def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
+    """Run ``pipguard uninstall ...``: pip uninstall, never deleting a file another still lists."""
+    try:
+        options, pip_args = split_args(argv, {})
+    except UsageError as exc:
+        print(f"{prog} uninstall: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    warm_up()
+    from pipguard import pipbridge
+
+    names = pipbridge.uninstall_targets(pip_args)
+    if names is None:
+        return pipbridge.run_pip(pip_args)  # pip says what is wrong with the arguments
+    env = describe_python()
+    try:
+        lock = hold(env.scan_dirs[0], options.lock_timeout) if env.scan_dirs else None
+    except LockTimeout as exc:
+        print(f"pipguard: error: {exc}; nothing was removed", file=sys.stderr)
+        return 1
+    dists, index, _ = scan(env)
+    removing = [dist for dist in dists if dist.name in names]
+    shared = shared_files(index, removing)
+    if shared and options.policy == "prevent":
+        stderr_console().print(_shared_table(shared))
+        users = sorted({n for row in shared for n in row.still_listed_by})
+        owners = ", ".join(sorted({row.removing for row in shared}))
+        print(
+            f"pipguard: nothing was removed: {len(shared)} file"
+            f"{'s' if len(shared) != 1 else ''} of {owners}"
+            f" {'are' if len(shared) != 1 else 'is'} still listed by {', '.join(users)}, which "
+            "would break. To remove anyway and keep those files, add --on-conflict warn.",
+            file=sys.stderr,
+        )
+        return 1
+    kept = {row.path: keep_file(row.path) for row in shared if _exists(row.path)}
+    removed = removed_paths(removing, set(names))
+    freshness = FreshnessSnapshot(
+        directories_to_watch(
+            [],
+            removed,
+            env.roots,
+            [*env.scan_dirs, *([env.scheme["scripts"]] if "scripts" in env.scheme else [])],
+        ),
+        env.scan_dirs,
+    )
+    code = pipbridge.run_pip(pip_args)
+    for path, (data, mode) in kept.items():
+        write_atomically(path, data, mode)
+    freshness.settle()
+    if kept and options.policy == "warn":
+        users = sorted({n for row in shared for n in row.still_listed_by})
+        print(
+            f"pipguard: kept {len(kept)} shared file{'s' if len(kept) != 1 else ''} that "
+            f"{', '.join(users)} still list; they may hold the removed distribution's copy: "
+            f"pipguard repair {' '.join(users)}",
+            file=sys.stderr,
+        )
+    if lock is not None:
+        lock.close()
+    return code
+
+
+def _exists(path: str) -> bool:
+    return os.path.isfile(path) and not os.path.islink(path)
+
+
+# pip install options that take a value: in ``repair`` they pass through with their value.
+_VALUE_OPTIONS = frozenset(
+    {
+        "-i",
+        "--index-url",
+        "--extra-index-url",
+        "-f",
+        "--find-links",
+        "--trusted-host",
+        "--cert",
+        "--client-cert",
+        "--proxy",
+        "--timeout",
+        "--retries",
+        "--cache-dir",
+        "--log",
+        "-c",
+        "--constraint",
+        "--python",
+        "--on-conflict",
+        "--journal",
+        "--lock-timeout",
+        "--winner",
+    }
+)
+
+
+def repair_main(argv: Sequence[str], prog: str = "pipguard") -> int:
+    """Run ``pipguard repair NAME...``: reinstall each NAME's own files at its installed version."""
+    args = list(argv)
+    args.remove("repair")
+    names: list[str] = []
+    passthrough: list[str] = []
+    items = iter(args)
+    for arg in items:
+        if arg.startswith("-"):
+            passthrough.append(arg)
+            if arg in _VALUE_OPTIONS:
+                passthrough.append(next(items, ""))
+        else:
+            names.append(canonical_name(arg))
+    if not names:
+        print(f"{prog} repair: error: name at least one installed distribution", file=sys.stderr)
+        return EXIT_USAGE
+    env = describe_python()
+    dists, _, _ = scan(env)
+    installed = {dist.name: dist for dist in dists}
+    missing = [name for name in names if name not in installed]
+    if missing:
+        print(f"{prog} repair: error: not installed here: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    before = _differing(env.roots, [installed[name] for name in names])
+    pins = [f"{name}=={installed[name].version}" for name in names]
+    winners = [flag for name in names for flag in ("--winner", name)]
+    code = install_main(
+        ["install", "--force-reinstall", "--no-deps", *winners, *passthrough, *pins], prog=prog
+    )
+    if code != 0:
+        return code
+    # The reinstall wrote new RECORDs (INSTALLER, direct_url.json): judge by those.
+    now = {dist.name: dist for dist in scan(env)[0]}
+    after = _differing(env.roots, [now[name] for name in names if name in now])
+    restored = sorted(before - after)
+    for path in restored:
+        print(f"pipguard: repaired {path}", file=sys.stderr)
+    print(
+        f"pipguard: {len(restored)} file{'s' if len(restored) != 1 else ''} restored to "
+        f"{', '.join(names)}'s copy" + (f"; {len(after)} still differ" if after else ""),
+        file=sys.stderr,
+    )
+    return 0 if not after else 1
+
+
+def _differing(roots: tuple[str, ...], dists: list[InstalledDistribution]) -> set[str]:
+    """Return the files of ``dists`` whose bytes are not what their RECORD lists."""
+    hasher = DiskHasher(roots)
+    paths = set()
+    for dist in dists:
+        for entry in dist.entries or ():
+            path = resolve_row(dist.base, entry.path)
+            if entry.hash is None or path is None or not is_within(path, roots):
+                continue
+            if hasher(path, entry.hash.partition("=")[0]) != entry.hash:
+                paths.add(path)
+    return paths
