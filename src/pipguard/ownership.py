@@ -40,19 +40,6 @@ class OwnershipIndex:
     def __len__(self) -> int:
         return len(self.single) + len(self.shared)
 
-    def add(self, path: str, dist_index: int, hash_value: str | None) -> None:
-        """Record that distribution ``dist_index`` lists ``path`` with ``hash_value``."""
-        many = self.shared.get(path)
-        if many is not None:
-            many.append((dist_index, hash_value))
-            return
-        first = self.single.get(path)
-        if first is None:
-            self.single[path] = (dist_index, hash_value)
-        elif first[0] != dist_index:
-            del self.single[path]
-            self.shared[path] = [first, (dist_index, hash_value)]
-
 
 def _record_rows(
     dist: InstalledDistribution, problems: list[Problem]
