@@ -324,11 +324,13 @@ def _read_one(base: str, dirname: str, problems: list[Problem]) -> InstalledDist
     )
 
 
-def _metadata_dirs(directory: str) -> Iterator[str]:
+def _metadata_dirs(directory: str, problems: list[Problem]) -> Iterator[str]:
     try:
         with os.scandir(directory) as listing:
             names = sorted(entry.name for entry in listing)
-    except OSError:
+    except OSError as exc:
+        # An unreadable site-packages must not pass as an empty, clean one.
+        problems.append(Problem(None, directory, f"cannot be listed: {exc.strerror}"))
         return
     for name in names:
         if name.endswith((".dist-info", ".egg-info")):
@@ -341,7 +343,7 @@ def read_distributions(env: Environment) -> tuple[list[InstalledDistribution], l
     problems: list[Problem] = []
     for directory in env.scan_dirs:
         seen: dict[str, InstalledDistribution] = {}
-        for dirname in _metadata_dirs(directory):
+        for dirname in _metadata_dirs(directory, problems):
             dist = _read_one(directory, dirname, problems)
             if dist is None:
                 continue
