@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +25,47 @@ def wheel_dir(tmp_path: Path) -> Path:
     path = tmp_path / "wheels"
     path.mkdir()
     return path
+
+
+def _can_mount_ext2() -> str | None:
+    if sys.platform != "linux" or os.geteuid() != 0:
+        return "needs root on Linux to mount a loop device"
+    if not shutil.which("mkfs.ext2") or not os.path.exists("/dev/loop-control"):
+        return "needs mkfs.ext2 and loop devices"
+    return None
+
+
+def mount_ext2(tmp_path: Path, megabytes: int = 64) -> Iterator[Path]:
+    """Make and mount a fresh ext2 image (1-second timestamps); skip where that is impossible."""
+    reason = _can_mount_ext2()
+    if reason:
+        pytest.skip(reason)
+    image, mount = tmp_path / "ext2.img", tmp_path / "mnt"
+    mount.mkdir()
+    subprocess.run(
+        ["dd", "if=/dev/zero", f"of={image}", "bs=1M", f"count={megabytes}"],
+        check=True,
+        capture_output=True,
+    )
+    # -I 128: 128-byte inodes keep 1-second timestamps.
+    subprocess.run(
+        ["mkfs.ext2", "-q", "-F", "-I", "128", str(image)], check=True, capture_output=True
+    )
+    mounted = subprocess.run(
+        ["mount", "-o", "loop", str(image), str(mount)], capture_output=True, check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a loop device here: {mounted.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+@pytest.fixture
+def ext2(tmp_path: Path) -> Iterator[Path]:
+    """A mounted ext2 filesystem with 1-second timestamps."""
+    yield from mount_ext2(tmp_path)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

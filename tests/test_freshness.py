@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -134,39 +131,6 @@ def test_watch_list_stays_inside_the_roots(tmp_path: Path) -> None:
         always=[str(site), "/"],
     )
     assert set(watched) == {str(site), f"{site}/pkg", f"{site}/pkg/old", str(tmp_path / "env")}
-
-
-def _can_mount_ext2() -> str | None:
-    if sys.platform != "linux" or os.geteuid() != 0:
-        return "needs root on Linux to mount a loop device"
-    if not shutil.which("mkfs.ext2") or not os.path.exists("/dev/loop-control"):
-        return "needs mkfs.ext2 and loop devices"
-    return None
-
-
-@pytest.fixture
-def ext2(tmp_path: Path):
-    reason = _can_mount_ext2()
-    if reason:
-        pytest.skip(reason)
-    image, mount = tmp_path / "ext2.img", tmp_path / "mnt"
-    mount.mkdir()
-    subprocess.run(
-        ["dd", "if=/dev/zero", f"of={image}", "bs=1M", "count=64"], check=True, capture_output=True
-    )
-    # -I 128: 128-byte inodes keep 1-second timestamps.
-    subprocess.run(
-        ["mkfs.ext2", "-q", "-F", "-I", "128", str(image)], check=True, capture_output=True
-    )
-    mounted = subprocess.run(
-        ["mount", "-o", "loop", str(image), str(mount)], capture_output=True, check=False
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a loop device here: {mounted.stderr.decode().strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 @pytest.mark.integration

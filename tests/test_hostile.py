@@ -200,3 +200,58 @@ def test_strace_shows_nothing_outside_is_touched(tmp_path: Path) -> None:
     touched = [line for line in trace.read_text().splitlines() if "outside-zone" in line]
     # Resolving the link may readlink it (inside); nothing may open or stat the target.
     assert [line for line in touched if "readlink" not in line] == []
+
+
+def _failed_journal(path: Path) -> dict:
+    doc = json.loads(path.read_text())
+    assert doc["outcome"] == "failed"
+    assert doc["installed"] == []
+    return doc
+
+
+def test_read_only_site_packages(tmp_path: Path, wheel_dir: Path) -> None:
+    from conftest import mount_ext2
+
+    mounts = mount_ext2(tmp_path)
+    mount = next(mounts)
+    try:
+        venv = Venv(mount / "venv")
+        wheel = build_wheel(wheel_dir, "readonly", "1.0", {"readonly.py": "R = 1\n"})
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        journal = tmp_path / "j.json"
+        done = venv.pipguard("install", "--no-deps", "--journal", str(journal), str(wheel))
+        plain = venv.run("-m", "pip", "install", "--no-deps", str(wheel))
+        assert done.returncode == plain.returncode != 0
+        assert "Read-only file system" in done.stderr
+        assert "Traceback" not in done.stderr
+        _failed_journal(journal)
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(mount)], check=False)
+        next(mounts, None)
+
+
+def test_full_disk(tmp_path: Path, wheel_dir: Path) -> None:
+    from conftest import mount_ext2
+
+    mounts = mount_ext2(tmp_path, megabytes=16)
+    mount = next(mounts)
+    try:
+        venv = Venv(mount / "venv")
+        wheel = build_wheel(wheel_dir, "bulky", "1.0", {"bulky.py": os.urandom(3 << 20).hex()})
+        with open(mount / "filler", "wb") as filler:
+            try:
+                while True:
+                    filler.write(b"\0" * (1 << 20))
+                    filler.flush()
+            except OSError:
+                pass
+        journal = tmp_path / "j.json"
+        done = venv.pipguard("install", "--no-deps", "--journal", str(journal), str(wheel))
+        assert done.returncode != 0
+        assert "No space left on device" in done.stderr
+        assert "pip failed part-way: 0 of 1 distributions were installed" in done.stderr
+        assert "Traceback" not in done.stderr
+        _failed_journal(journal)
+        assert not list(mount.rglob("*.pipguard-tmp"))
+    finally:
+        next(mounts, None)

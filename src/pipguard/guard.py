@@ -374,7 +374,8 @@ class InstallGuard:
         Returns each clash (judged against the final disk) with whether it was harmless
         before the step, and the distributions installed afterwards.
         """
-        if self.env is None or not (self.clashes or self.options.journal or self.fallback_reason):
+        wanted = self.clashes or self.options.journal or self.fallback_reason or outcome.failed
+        if self.env is None or not wanted:
             return [], []  # Nothing to confirm and nothing to journal: spare a second scan.
         env = self.env
         if self.step is not None:
@@ -660,6 +661,15 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         )
         if guard.fallback_reason is not None and options.policy == "prevent" and code == 0:
             code = 1
+    if outcome.failed and guard.wheels:
+        versions = {(w.name, w.version) for w in guard.wheels}
+        done_now = sorted(f"{d.name} {d.version}" for d in after if (d.name, d.version) in versions)
+        print(
+            f"pipguard: pip failed part-way: {len(done_now)} of {len(guard.wheels)} "
+            f"distributions were installed{': ' + ', '.join(done_now) if done_now else ''}. "
+            "pip's error above says why.",
+            file=sys.stderr,
+        )
     if guard.problems and options.policy != "ignore":
         console.print(
             render.problem_table(guard.problems, guard.env.scan_dirs if guard.env else ())
