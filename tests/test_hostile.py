@@ -255,3 +255,67 @@ def test_full_disk(tmp_path: Path, wheel_dir: Path) -> None:
         assert not list(mount.rglob("*.pipguard-tmp"))
     finally:
         next(mounts, None)
+
+
+def test_two_versions_of_one_name_and_missing_metadata(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    dist_info(site, "twice", "a.py,,\n")
+    second = site / "twice-2.0.dist-info"
+    second.mkdir()
+    (second / "METADATA").write_text("Metadata-Version: 2.1\nName: twice\nVersion: 2.0\n\n")
+    (second / "RECORD").write_text("a.py,,\n")
+    dist_info(site, "nometa", "n.py,,\n", metadata=False)
+    code, doc, _ = check(site)
+    assert code == 1
+    text = "\n".join(messages(doc))
+    assert "installed twice in one directory: 1.0 and 2.0" in text
+    assert "no METADATA file" in text
+
+
+def test_wheel_whose_record_lies_about_a_contested_file(venv_: Venv, wheel_dir: Path) -> None:
+    ns = "# namespace\n"
+    first = build_wheel(wheel_dir / "a", "honest", "1.0", {"nsx/__init__.py": ns})
+    assert venv_.pipguard("install", "--no-deps", str(first)).returncode == 0
+    # The liar's RECORD claims the namespace file's hash, but the member holds other bytes.
+    record = (
+        f"nsx/__init__.py,{record_hash(ns.encode())},{len(ns)}\n"
+        "liar-1.0.dist-info/METADATA,,\nliar-1.0.dist-info/WHEEL,,\nliar-1.0.dist-info/RECORD,,\n"
+    )
+    liar = build_wheel(
+        wheel_dir / "b",
+        "liar",
+        "1.0",
+        {"nsx/__init__.py": "import os  # evil\n"},
+        record_override=record,
+    )
+    done = venv_.pipguard("install", "--no-deps", str(liar))
+    assert done.returncode == 1
+    assert "does not match its bytes" in " ".join(done.stderr.split())
+    assert (venv_.site / "nsx" / "__init__.py").read_text() == ns
+
+
+def test_a_killed_holder_leaves_no_stale_lock(venv_: Venv, wheel_dir: Path) -> None:
+    import signal
+    import time
+
+    holder = subprocess.Popen(
+        [
+            venv_.python,
+            "-c",
+            "import sys, time; from pipguard.lock import hold; hold(sys.argv[1], 1); "
+            "print('held', flush=True); time.sleep(60)",
+            str(venv_.site),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    wheel = build_wheel(wheel_dir, "after-kill", "1.0", {"after_kill.py": ""})
+    started = time.monotonic()
+    done = venv_.pipguard("install", "--no-deps", "--lock-timeout", "5", str(wheel))
+    assert done.returncode == 0, done.stderr
+    assert "waiting for another pipguard run" not in done.stderr
+    assert time.monotonic() - started < 5
