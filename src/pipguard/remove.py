@@ -38,19 +38,17 @@ class SharedFile:
     still_listed_by: tuple[str, ...]
 
 
-def shared_files(index: OwnershipIndex, removing: list[InstalledDistribution]) -> list[SharedFile]:
-    """Return the files of ``removing`` that distributions staying installed also list."""
-    gone = {dist.name for dist in removing}
+def shared_files(index: OwnershipIndex, removing: dict[str, list[str]]) -> list[SharedFile]:
+    """Return the files being removed (name -> its paths) that staying distributions list too."""
     found: list[SharedFile] = []
-    for dist in removing:
-        for path in removed_paths([dist], {dist.name}):
+    for name, paths in removing.items():
+        for path in paths:
             if is_derived_pyc(path):
                 continue  # byte code follows its source, kept or not
-            others = sorted({index.dists[n].name for n, _ in index.owners(path)} - gone)
+            others = sorted({index.dists[n].name for n, _ in index.owners(path)} - removing.keys())
             if others:
-                found.append(
-                    SharedFile(path, relative_to(path, dist.site), dist.name, tuple(others))
-                )
+                site = index.dists[index.owners(path)[0][0]].site
+                found.append(SharedFile(path, relative_to(path, site), name, tuple(others)))
     return found
 
 
@@ -99,7 +97,10 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         print(f"pipguard: error: {exc}; nothing was removed", file=sys.stderr)
         return 1
     dists, index, _ = scan(env)
-    removing = [dist for dist in dists if dist.name in names]
+    # Each removed distribution's RECORD resolved once, for the shared files and freshness.
+    removing = {
+        dist.name: removed_paths([dist], {dist.name}) for dist in dists if dist.name in names
+    }
     shared = shared_files(index, removing)
     if shared and options.policy == "prevent":
         stderr_console().print(_shared_table(shared))
@@ -114,7 +115,7 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         )
         return 1
     kept = {row.path: keep_file(row.path) for row in shared if _exists(row.path)}
-    removed = removed_paths(removing, set(names))
+    removed = [path for paths in removing.values() for path in paths]
     freshness = FreshnessSnapshot(
         directories_to_watch(
             [],
