@@ -323,6 +323,11 @@ class InstallGuard:
                 )
         self.last = frozenset(last)
 
+    def installed_now(self, after: list[InstalledDistribution]) -> list[InstalledDistribution]:
+        """Return the distributions of this transaction that ``after`` shows installed."""
+        versions = {(wheel.name, wheel.version) for wheel in self.wheels}
+        return [dist for dist in after if (dist.name, dist.version) in versions]
+
     def install_last(self) -> frozenset[str]:
         """The incoming winners: pip installs them after the others."""
         return self.last
@@ -466,6 +471,59 @@ def _true_hashes(
             hash_value = actual
         result.append((planned.path, hash_value))
     return result
+
+
+def _journal_document(
+    guard: InstallGuard,
+    outcome: StepOutcome,
+    verdicts: list[Verdict],
+    after: list[InstalledDistribution],
+    *,
+    settled: list[Settled],
+    restart: list[str],
+    failed: bool,
+) -> dict[str, Any]:
+    """Return the journal of one install: what was installed, removed, and every clash."""
+    from pipguard import pipbridge, render
+
+    policy = guard.options.policy
+    if outcome.interrupted:
+        word = "interrupted"
+    elif outcome.stopped:
+        word = "prevented"
+    else:
+        word = "failed" if failed else "installed"
+    resolution = (
+        "prevented" if outcome.stopped else "ignored" if policy == "ignore" else ("overwritten")
+    )
+    won = {clash.path for clash, _ in guard.resolved}
+    installed = guard.installed_now(after)
+    replaced = {r.name for r in guard.step.requirements if r.reinstall} if guard.step else set()
+    done = {d.name for d in installed}
+    still = {(d.name, d.version) for d in after}
+    removed = [
+        d
+        for d in guard.before
+        if not outcome.stopped
+        and d.name in replaced
+        and ((d.name, d.version) not in still or d.name in done)
+    ]
+    return {
+        "version": 1,
+        "pip_version": pipbridge.PIP_VERSION,
+        "policy": policy,
+        "installed": [_journal_dist(d) for d in installed],
+        "removed": [_journal_dist(d) for d in removed],
+        "conflicts": [
+            render.install_to_json(
+                c, "harmless" if harmless else "winner" if c.path in won else resolution
+            )
+            for c, harmless in verdicts
+        ],
+        "directories": [{"path": s.path, "bumped": s.bumped} for s in settled],
+        "restart_needed_for": restart,
+        "outcome": word,
+    }
 
 
 def _journal_dist(dist: InstalledDistribution) -> dict[str, Any]:
@@ -662,8 +720,7 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         if guard.fallback_reason is not None and options.policy == "prevent" and code == 0:
             code = 1
     if outcome.failed and guard.wheels:
-        versions = {(w.name, w.version) for w in guard.wheels}
-        done_now = sorted(f"{d.name} {d.version}" for d in after if (d.name, d.version) in versions)
+        done_now = sorted(f"{d.name} {d.version}" for d in guard.installed_now(after))
         print(
             f"pipguard: pip failed part-way: {len(done_now)} of {len(guard.wheels)} "
             f"distributions were installed{': ' + ', '.join(done_now) if done_now else ''}. "
@@ -675,53 +732,9 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
             render.problem_table(guard.problems, guard.env.scan_dirs if guard.env else ())
         )
     if options.journal:
-        outcome_word = (
-            "interrupted"
-            if outcome.interrupted
-            else "prevented"
-            if outcome.stopped
-            else "failed"
-            if code != 0
-            else "installed"
+        document = _journal_document(
+            guard, outcome, verdicts, after, settled=settled, restart=restart, failed=code != 0
         )
-        resolution = (
-            "prevented"
-            if outcome.stopped
-            else ("ignored" if options.policy == "ignore" else "overwritten")
-        )
-        names = {w.name: w.version for w in guard.wheels}
-        installed = [d for d in after if names.get(d.name) == d.version]
-        replaced = {r.name for r in guard.step.requirements if r.reinstall} if guard.step else set()
-        done = {d.name for d in installed}
-        still = {(d.name, d.version) for d in after}
-        removed = (
-            [
-                d
-                for d in guard.before
-                if d.name in replaced and ((d.name, d.version) not in still or d.name in done)
-            ]
-            if not outcome.stopped
-            else []
-        )
-        written = _write_journal(
-            options.journal,
-            {
-                "version": 1,
-                "pip_version": pipbridge.PIP_VERSION,
-                "policy": options.policy,
-                "installed": [_journal_dist(d) for d in installed],
-                "removed": [_journal_dist(d) for d in removed],
-                "conflicts": [
-                    render.install_to_json(
-                        c, "harmless" if harmless else "winner" if c.path in won else resolution
-                    )
-                    for c, harmless in verdicts
-                ],
-                "directories": [{"path": s.path, "bumped": s.bumped} for s in settled],
-                "restart_needed_for": restart,
-                "outcome": outcome_word,
-            },
-        )
-        if not written and code == 0:
+        if not _write_journal(options.journal, document) and code == 0:
             code = 1
     return code
