@@ -88,6 +88,10 @@ def test_table_at_80_columns_names_the_clash(venv_: Venv, wheel_dir: Path) -> No
     assert "pyjwt 2.9.0 (on disk)" in done.stdout
     assert "jwt 1.3.1 (lost)" in done.stdout
     assert "jwt lost to pyjwt" in done.stdout
+    # The way out names pipguard's removal: pip uninstall jwt would delete pyjwt's jwt/.
+    words = " ".join(done.stdout.split())
+    assert "pipguard uninstall --on-conflict warn jwt" in words
+    assert "pip uninstall" not in words
     assert "\x1b[" not in done.stdout  # NO_COLOR, and no TTY
     assert "1 differing clash" in done.stderr
 

@@ -102,6 +102,26 @@ def test_console_script_clash_is_stopped(venv_: Venv, wheel_dir: Path) -> None:
     assert done.returncode == 1
     assert script.read_bytes() == before
     assert "bin/tool" in done.stderr
+    assert "../bin/tool" not in done.stderr  # shown from the environment, not site-packages
+    assert "--winner NAME" in done.stderr
+
+
+def test_warn_judges_a_script_clash_by_the_final_records(venv_: Venv, wheel_dir: Path) -> None:
+    # A generated script has no hash until pip writes it: who won is read from pip's RECORD.
+    a, b = script_pair(wheel_dir)
+    assert venv_.pipguard("install", "--no-deps", str(a)).returncode == 0
+    journal = venv_.root / "j.json"
+    done = venv_.pipguard(
+        "install", "--no-deps", "--on-conflict", "warn", "--journal", str(journal), str(b)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "tool-b 1.0 (on disk)" in done.stderr
+    assert "tool-a 1.0 (lost)" in done.stderr
+    assert "no hash" not in done.stderr
+    (conflict,) = json.loads(journal.read_text())["conflicts"]
+    assert conflict["winner"] == "tool-b"
+    assert all(owner["hash"] for owner in conflict["owners"])
+    assert_clean(done.stderr)
 
 
 def test_unowned_file_blocks_unless_identical(venv_: Venv, wheel_dir: Path) -> None:

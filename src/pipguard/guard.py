@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from pipguard.check import DiskHasher, ExistingPaths, scan
@@ -277,8 +277,8 @@ class InstallGuard:
             return (
                 f"pipguard: stopped before writing anything: {len(blocking)} "
                 f"file{'s' if len(blocking) != 1 else ''} would be overwritten with different "
-                f"content ({', '.join(names)}). To install anyway and keep the last writer's "
-                "copy, add --on-conflict warn."
+                f"content ({', '.join(names)}). To choose whose copy stays, add --winner NAME; "
+                "to install anyway and keep the last writer's copy, add --on-conflict warn."
             )
         return None
 
@@ -395,8 +395,22 @@ class InstallGuard:
             return [(clash, clash.harmless) for clash in judge(found, hasher)], after
         if outcome.stopped:
             return [(clash, clash.harmless) for clash in self.clashes], after
-        final = judge(self.clashes, hasher)
+        final = judge([_as_recorded(clash, index) for clash in self.clashes], hasher)
         return [(now, then.harmless) for now, then in zip(final, self.clashes)], after
+
+
+def _as_recorded(clash: Clash, index: OwnershipIndex) -> Clash:
+    """Return ``clash`` with each owner's hash as its final RECORD lists it.
+
+    Planned hashes are the wheels' claims, and a generated script has none until pip writes
+    it: who won is judged by what pip recorded.
+    """
+    recorded = {index.dists[number].name: value for number, value in index.owners(clash.path)}
+    owners = tuple(
+        replace(owner, hash=recorded[owner.name]) if owner.name in recorded else owner
+        for owner in clash.owners
+    )
+    return replace(clash, owners=owners)
 
 
 def _scandir(directory: str) -> list[os.DirEntry[str]]:

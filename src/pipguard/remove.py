@@ -57,7 +57,7 @@ def _shared_table(rows: Sequence[SharedFile]) -> object:
     from rich.table import Table
     from rich.text import Text
 
-    from pipguard.render import visible
+    from pipguard.render import shown_path, visible
 
     table = Table(
         title=Text("shared files", style="bold"),
@@ -70,7 +70,7 @@ def _shared_table(rows: Sequence[SharedFile]) -> object:
     table.add_column("still listed by", overflow="fold", ratio=2)
     for row in rows:
         table.add_row(
-            Text(visible(row.display)),
+            Text(visible(shown_path(row.display))),
             Text(visible(row.removing)),
             Text(visible(", ".join(row.still_listed_by))),
         )

@@ -24,6 +24,8 @@ __all__ = [
     "install_to_json",
     "problem_table",
     "problem_to_json",
+    "shown_path",
+    "visible",
 ]
 
 
@@ -34,6 +36,17 @@ _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160)) if c != 10
 def visible(text: str) -> str:
     """Return ``text`` with control characters (newline excepted) written as ``\\xNN``."""
     return text.translate(_CONTROLS)
+
+
+def shown_path(display: str) -> str:
+    """Return a RECORD-form path as a table shows it: ``../../../bin/tool`` as ``bin/tool``.
+
+    Rows that climb out of site-packages land in the environment's other directories; read
+    from the directory they climb to, they stay short and recognisable at 80 columns.
+    """
+    while display.startswith("../"):
+        display = display[3:]
+    return display
 
 
 def clash_to_json(clash: Clash) -> dict[str, Any]:
@@ -121,8 +134,9 @@ def planned_hint(clashes: Sequence[Clash]) -> str:
     if installed:
         return (
             f"Installing {', '.join(incoming)} would overwrite files of {', '.join(installed)} "
-            "with different content. Keep one of them, or let the last writer win with "
-            "--on-conflict warn."
+            f"with different content. Keep one of them, choose whose copy stays with "
+            f"--winner {incoming[0]} (or --winner {installed[0]}), or let the last writer win "
+            "with --on-conflict warn."
         )
     if any(clash.kind == "unowned" for clash in clashes):
         return (
@@ -131,12 +145,17 @@ def planned_hint(clashes: Sequence[Clash]) -> str:
         )
     return (
         f"{' and '.join(incoming)} both write these files: whichever pip installs last wins. "
-        "Install only one of them, or --on-conflict warn."
+        f"Install only one of them, choose whose copy stays with --winner {incoming[0]}, "
+        "or --on-conflict warn."
     )
 
 
 def group_hint(clashes: Sequence[Clash]) -> str:
-    """Return one sentence on what to do about a group of clashes (one top-level name)."""
+    """Return one sentence on what to do about a group of clashes (one top-level name).
+
+    The commands named are pipguard's: ``pip uninstall`` of a loser would delete the files the
+    winner still needs.
+    """
     names = sorted({owner.name for clash in clashes for owner in clash.owners})
     real = [clash for clash in clashes if clash.kind == "differing"]
     if not real:
@@ -149,19 +168,19 @@ def group_hint(clashes: Sequence[Clash]) -> str:
     if len(winners) == 1 and all(clash.winner for clash in real) and losers:
         return (
             f"{', '.join(losers)} lost to {winner}: these files are {winner}'s copies now. "
-            "Keep one: "
-            f"pip uninstall {' '.join(losers)} && "
-            f"pip install --force-reinstall --no-deps {winner}"
+            f"To keep only {winner}: pipguard uninstall --on-conflict warn {' '.join(losers)}; "
+            f"to keep both on purpose, install with --winner {winner}."
         )
     if len(names) == 1:
         return (
             f"{names[0]} is installed more than once here, and its copies overwrote each other: "
-            f"pip install --force-reinstall --no-deps {names[0]}"
+            f"pipguard repair {names[0]}"
         )
     return (
         f"{' and '.join(names)} overwrote each other"
         + ("" if winners else ", and no owner's copy is on disk")
-        + ": uninstall all but one, then pip install --force-reinstall --no-deps the one you keep"
+        + ": pipguard uninstall --on-conflict warn all but one, then pipguard repair the one "
+        "you keep."
     )
 
 
@@ -218,7 +237,7 @@ def clash_tables(
             style = "green" if clash.harmless else "yellow" if clash.kind == "case" else "red"
             # Paths and names come from RECORDs anyone can publish: never read them as markup.
             table.add_row(
-                Text(visible(clash.display)),
+                Text(visible(shown_path(clash.display))),
                 Text(clash.kind, style=style),
                 Text(visible(_owner_cell(clash, planned))),
             )
@@ -236,7 +255,7 @@ def file_state_table(title: str, states: Sequence[FileState]) -> RenderableType:
     table.add_column("path", overflow="fold")
     table.add_column("owner", overflow="fold")
     for state in states:
-        table.add_row(Text(visible(state.path)), Text(visible(state.owner)))
+        table.add_row(Text(visible(shown_path(state.path))), Text(visible(state.owner)))
     return table
 
 
