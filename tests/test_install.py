@@ -137,6 +137,37 @@ def test_unowned_file_blocks_unless_identical(venv_: Venv, wheel_dir: Path) -> N
     assert installed_names(venv_) == {"stray"}
 
 
+def test_warn_over_an_unowned_file_says_it_was_overwritten(venv_: Venv, wheel_dir: Path) -> None:
+    wheel = build_wheel(wheel_dir, "stray", "1.0", {"stray.py": "def main(): pass\n"})
+    (venv_.site / "stray.py").write_text("left here by another tool\n")
+    done = venv_.pipguard("install", "--no-deps", "--on-conflict", "warn", str(wheel))
+    assert done.returncode == 0, done.stderr
+    assert (venv_.site / "stray.py").read_text() == "def main(): pass\n"
+    # The table stays although the incoming copy now matches the disk: it was a real clash.
+    assert "stray 1.0 (on disk)" in done.stderr
+    assert "no owner (overwritten)" in done.stderr
+    assert "1 file that no distribution listed was overwritten" in done.stderr
+    assert "more than one distribution" not in done.stderr
+    assert_clean(done.stderr)
+
+
+def test_problems_of_untouched_distributions_are_counted_not_listed(
+    venv_: Venv, wheel_dir: Path
+) -> None:
+    venv_.pip_install(build_wheel(wheel_dir, "broken", "1.0", {"broken.py": ""}))
+    record = next(venv_.site.glob("broken-1.0.dist-info")) / "RECORD"
+    record.write_text(record.read_text() + '"unterminated,,\n')
+    journal = venv_.root / "j.json"
+    wheel = build_wheel(wheel_dir, "fine", "1.0", {"fine.py": ""})
+    done = venv_.pipguard("install", "--no-deps", "--journal", str(journal), str(wheel))
+    assert done.returncode == 0, done.stderr
+    assert "1 problem in the metadata of distributions this install does not touch" in done.stderr
+    assert "malformed CSV" not in done.stderr
+    (problem,) = json.loads(journal.read_text())["problems"]
+    assert problem["distribution"] == "broken"
+    assert "malformed CSV" in problem["message"]
+
+
 def test_upgrade_over_own_files_is_not_a_clash(venv_: Venv, wheel_dir: Path) -> None:
     old = build_wheel(wheel_dir / "1", "grow", "1.0", {"grow/__init__.py": "V = 1\n"})
     new = build_wheel(wheel_dir / "2", "grow", "2.0", {"grow/__init__.py": "V = 2\n"})

@@ -164,6 +164,8 @@ class InstallGuard:
     options: GuardOptions
     clashes: list[Clash] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Problems of installed distributions this transaction does not touch: counted, not shown.
+    elsewhere: list[Problem] = field(default_factory=list)
     wheels: list[WheelContents] = field(default_factory=list)
     step: Step | None = None
     before: list[InstalledDistribution] = field(default_factory=list)
@@ -189,7 +191,7 @@ class InstallGuard:
                 self.lock = hold(self.env.scan_dirs[0], self.options.lock_timeout)
             except LockTimeout as exc:
                 return f"pipguard: {exc}; nothing was installed"
-        self.before, index, self.problems = scan(self.env)
+        self.before, index, env_problems = scan(self.env)
         planned: list[tuple[Requirement, WheelContents, list[PlannedFile]]] = []
         for requirement in step.requirements:
             if requirement.wheel is None:
@@ -252,6 +254,12 @@ class InstallGuard:
         hasher = DiskHasher(self.env.roots)
         self.clashes = judge(found, hasher)
         self.problems.extend(hasher.problems)
+        involved = {r.name for r in step.requirements} | {
+            o.name for c in self.clashes for o in c.owners
+        }
+        for problem in env_problems:
+            mine = problem.distribution is None or problem.distribution in involved
+            (self.problems if mine else self.elsewhere).append(problem)
         self._watch(
             created=[path for wheel in incoming for path, _ in wheel.files],
             removed=removed_paths(self.before, {r.name for r in step.requirements if r.reinstall}),
@@ -536,6 +544,7 @@ def _journal_document(
         ],
         "directories": [{"path": s.path, "bumped": s.bumped} for s in settled],
         "restart_needed_for": restart,
+        "problems": [render.problem_to_json(p) for p in (*guard.problems, *guard.elsewhere)],
         "outcome": word,
     }
 
@@ -723,14 +732,10 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
                 file=sys.stderr,
             )
     if real and options.policy != "ignore" and not outcome.stopped:
-        for table in render.clash_tables(real):
+        # Real before the step: shown even where the incoming copy now matches the disk.
+        for table in render.clash_tables(real, verbose=True):
             console.print(table)
-        print(
-            f"pipguard: warning: {len(real)} "
-            + ("file now belongs" if len(real) == 1 else "files now belong")
-            + " to more than one distribution; the table names whose copy is on disk.",
-            file=sys.stderr,
-        )
+        print(f"pipguard: warning: {render.overwritten_summary(real)}", file=sys.stderr)
         if guard.fallback_reason is not None and options.policy == "prevent" and code == 0:
             code = 1
     if outcome.failed and guard.wheels:
@@ -744,6 +749,14 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     if guard.problems and options.policy != "ignore":
         console.print(
             render.problem_table(guard.problems, guard.env.scan_dirs if guard.env else ())
+        )
+    if guard.elsewhere and options.policy != "ignore":
+        print(
+            f"pipguard: note: {len(guard.elsewhere)} "
+            + ("problem" if len(guard.elsewhere) == 1 else "problems")
+            + " in the metadata of distributions this install does not touch; "
+            "pipguard check lists them.",
+            file=sys.stderr,
         )
     if options.journal:
         document = _journal_document(

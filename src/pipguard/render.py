@@ -22,6 +22,7 @@ __all__ = [
     "file_state_table",
     "group_hint",
     "install_to_json",
+    "overwritten_summary",
     "problem_table",
     "problem_to_json",
     "shown_path",
@@ -184,6 +185,20 @@ def group_hint(clashes: Sequence[Clash]) -> str:
     )
 
 
+def overwritten_summary(clashes: Sequence[Clash]) -> str:
+    """Return the sentence after an install that went ahead over real clashes (``warn``)."""
+    shared = sum(1 for clash in clashes if clash.kind != "unowned")
+    unowned = len(clashes) - shared
+    parts = []
+    if shared:
+        verb = "now belongs" if shared == 1 else "now belong"
+        parts.append(f"{_count(shared, 'file')} {verb} to more than one distribution")
+    if unowned:
+        verb = "was" if unowned == 1 else "were"
+        parts.append(f"{_count(unowned, 'file')} that no distribution listed {verb} overwritten")
+    return "; ".join(parts) + "; the table names whose copy is on disk."
+
+
 def _owner_cell(clash: Clash, planned: bool) -> str:
     lines = []
     for owner in clash.owners:
@@ -200,7 +215,8 @@ def _owner_cell(clash: Clash, planned: bool) -> str:
             mark = "on disk" if owner.matches_disk else "lost"
         lines.append(f"{owner.name} {owner.version} ({mark})")
     if clash.kind == "unowned":
-        lines.append("no owner (on disk)")
+        replaced = not planned and any(owner.matches_disk for owner in clash.owners)
+        lines.append(f"no owner ({'overwritten' if replaced else 'on disk'})")
     return "\n".join(lines)
 
 
