@@ -602,6 +602,7 @@ def warm_up() -> None:
     import rich._emoji_codes  # loaded lazily by rich's first print
     import rich.box
     import rich.console
+    import rich.padding
     import rich.table
     import rich.text  # noqa: F401
 

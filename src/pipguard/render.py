@@ -229,6 +229,8 @@ def clash_tables(
     would cause: their owners are marked incoming or installed, not by what is on disk.
     """
     from rich import box
+    from rich.console import Group
+    from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
 
@@ -241,8 +243,6 @@ def clash_tables(
         table = Table(
             title=Text(visible(top), style="bold"),
             title_justify="left",
-            caption=Text(visible(planned_hint(group) if planned else group_hint(group))),
-            caption_justify="left",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
         )
@@ -257,7 +257,9 @@ def clash_tables(
                 Text(clash.kind, style=style),
                 Text(visible(_owner_cell(clash, planned))),
             )
-        tables.append(table)
+        # The hint is a paragraph of the console's width, not a caption squeezed to the table's.
+        hint = Text(visible(planned_hint(group) if planned else group_hint(group)))
+        tables.append(Group(table, Padding(hint, (0, 0, 1, 1))))
     return tables
 
 
@@ -289,9 +291,9 @@ def problem_table(problems: Sequence[Problem], bases: Sequence[str] = ()) -> Ren
     from rich.text import Text
 
     table = Table(title="problems", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("distribution", overflow="fold", ratio=1)
-    table.add_column("file", overflow="fold", ratio=2)
-    table.add_column("problem", overflow="fold", ratio=2)
+    table.add_column("distribution", overflow="fold", ratio=2)
+    table.add_column("file", overflow="fold", ratio=4)
+    table.add_column("problem", overflow="fold", ratio=5)
     for problem in problems:
         table.add_row(
             Text(visible(problem.distribution or "-")),
