@@ -154,3 +154,38 @@ def test_parse_record_splits_on_newlines_only() -> None:
     entries, issues = parse_record(f"a\x0cb.py,{H1},3\r\nc\u2028d.py,,\n")
     assert [e.path for e in entries] == ["a\x0cb.py", "c\u2028d.py"]
     assert issues == []
+
+
+# Path pieces that exercise every branch of the index's plain/odd split.
+_PIECES = st.sampled_from(
+    ["a", "b.py", "..", ".", "", "c.", "C:", "x\\y", "__pycache__", "bin", "É", " "]
+)
+_ROWS = st.lists(
+    st.tuples(
+        st.lists(_PIECES, min_size=1, max_size=5).map("/".join),
+        st.sampled_from([H1, H2, None]),
+    ),
+    max_size=12,
+)
+
+
+@given(st.lists(_ROWS, min_size=1, max_size=4))
+def test_index_matches_a_row_by_row_reference(records: list[list[tuple[str, str | None]]]) -> None:
+    # The index takes whole clean RECORDs in one pass: it must agree with resolving every row.
+    roots = ("/env",)
+    dists = [dist(f"d{n}", rows) for n, rows in enumerate(records)]
+    index, problems = build_index(dists, roots)
+    expected: dict[str, dict[int, str | None]] = {}
+    outside = 0
+    for number, rows in enumerate(records):
+        for row, hash_value in rows:
+            path = resolve_row(SITE, row) if row else None
+            if row and (path is None or not is_within(path, roots)):
+                outside += 1
+            elif path is not None:
+                expected.setdefault(path, {}).setdefault(number, hash_value)
+    got = {path: dict(index.owners(path)) for path in index.paths()}
+    assert set(got) == set(expected)
+    for path, owners in expected.items():
+        assert set(got[path]) == set(owners)
+    assert sum("points outside" in p.message for p in problems) == outside

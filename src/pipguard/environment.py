@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
 import posixpath
 import shutil
 import stat
-import subprocess
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -127,6 +127,8 @@ def describe_python(executable: str | None = None) -> Environment:
     """Describe the environment of ``executable``, or of the running interpreter when None."""
     if executable is None:
         return _from_facts(_facts.facts())
+    import subprocess  # only another interpreter needs it: the usual check never does
+
     exe = executable if os.sep in executable else (shutil.which(executable) or executable)
     if not os.path.exists(exe):
         raise EnvironmentError_(f"{executable}: no such interpreter")
@@ -220,13 +222,30 @@ def resolve_inside(path: str, roots: tuple[str, ...]) -> tuple[str, bool]:
     return current, True
 
 
-def open_inside(path: str, roots: tuple[str, ...]) -> IO[bytes]:
-    """Open a regular file for reading, refusing links that leave ``roots``, FIFOs and devices."""
-    real, inside = resolve_inside(path, roots)
-    if not inside:
-        raise Refused(f"is a link to {real}, outside the environment")
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def open_inside(path: str, roots: tuple[str, ...], *, parent_checked: bool = False) -> IO[bytes]:
+    """Open a regular file for reading, refusing links that leave ``roots``, FIFOs and devices.
+
+    ``parent_checked``: the directory holding ``path`` is known to be no link and inside, so
+    only the file itself can be one: it is opened without following a link, and only a link
+    is resolved component by component.
+    """
     # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
-    fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    fd = -1
+    if parent_checked and _NOFOLLOW:
+        try:
+            fd = os.open(path, flags | _NOFOLLOW)
+        except OSError as exc:
+            if exc.errno not in (errno.ELOOP, errno.EMLINK):  # a link (EMLINK on BSD)
+                raise
+    if fd < 0:
+        real, inside = resolve_inside(path, roots)
+        if not inside:
+            raise Refused(f"is a link to {real}, outside the environment")
+        fd = os.open(real, flags)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise Refused("not a regular file")
@@ -236,16 +255,18 @@ def open_inside(path: str, roots: tuple[str, ...]) -> IO[bytes]:
         raise
 
 
-def _read_text(path: str, roots: tuple[str, ...]) -> str:
-    with open_inside(path, roots) as handle:
+def _read_text(path: str, roots: tuple[str, ...], parent_checked: bool) -> str:
+    with open_inside(path, roots, parent_checked=parent_checked) as handle:
         return handle.read().decode("utf-8")
 
 
-def _metadata_fields(path: str, roots: tuple[str, ...]) -> tuple[str | None, str | None]:
+def _metadata_fields(
+    path: str, roots: tuple[str, ...], parent_checked: bool
+) -> tuple[str | None, str | None]:
     """Return the Name and Version of a METADATA / PKG-INFO file, reading only its header."""
     name = version = None
     with (
-        open_inside(path, roots) as raw,
+        open_inside(path, roots, parent_checked=parent_checked) as raw,
         io.TextIOWrapper(raw, encoding="utf-8", errors="replace") as handle,
     ):
         for line in handle:
@@ -287,9 +308,10 @@ def _read_one(base: str, dirname: str, problems: list[Problem]) -> InstalledDist
             )
         )
         return None
+    plain_dir = real_dir == metadata_dir  # no link on the way: its files open directly
     meta_file = f"{metadata_dir}/{'PKG-INFO' if legacy else 'METADATA'}"
     try:
-        raw_name, raw_version = _metadata_fields(meta_file, roots)
+        raw_name, raw_version = _metadata_fields(meta_file, roots, plain_dir)
     except Refused as exc:
         raw_name = raw_version = None
         problems.append(Problem(canonical_name(fallback_name), meta_file, f"{exc}; not read"))
@@ -306,7 +328,7 @@ def _read_one(base: str, dirname: str, problems: list[Problem]) -> InstalledDist
     record_file = f"{metadata_dir}/{'installed-files.txt' if legacy else 'RECORD'}"
     text: str | None = None
     try:
-        text = _read_text(record_file, roots)
+        text = _read_text(record_file, roots, plain_dir)
     except Refused as exc:
         problems.append(Problem(name, record_file, f"{exc}; not read: ownership unknown"))
     except FileNotFoundError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -41,45 +42,60 @@ class OwnershipIndex:
         return len(self.single) + len(self.shared)
 
 
+# A RECORD of clean rows (no quotes, a sha256 or no hash, a plain size) is split by a regular
+# expression, in C; any other text goes line by line through :func:`parse_rows`.
+_HASH = "(" + SHA256_PATTERN.pattern + "|)"
+_CLEAN_ROW = re.compile(r'^([^,"\r\n\x00]+),' + _HASH + r",[0-9]*$", re.MULTILINE)
+# A plain path joins its base as it is: no root, drive, empty segment, '.' or '..' segment,
+# backslash, or segment ending in '.' (which is how '../' and './' show).
+_SEGMENT = r'[^/,"\r\n\x00\\]*[^/.,"\r\n\x00\\]'
+_PLAIN_ROW = re.compile(
+    rf"^(?!.:)({_SEGMENT}(?:/{_SEGMENT})*)," + _HASH + r",[0-9]*$", re.MULTILINE
+)
+# Any other row is normalised and checked against the roots.
+_ODD_PATH = re.compile(r"\./|//|\\|^/|^.:|[/.]$")
+
+
 def _record_rows(
     dist: InstalledDistribution, problems: list[Problem]
-) -> list[tuple[str, str | None]]:
-    """Return (path, hash) for every usable row of ``dist``'s record; problems for the others.
-
-    Most lines are clean (no quotes, a sha256 or no hash, a plain size): those are taken here
-    in one pass; any other line goes through :func:`parse_rows`, which says what is wrong.
-    """
+) -> tuple[list[tuple[str, str]], bool]:
+    """Return (path, hash or "") for every usable row of ``dist``'s record, and whether every
+    row is plain (joins its base as it is); the unusable rows become problems."""
     text = dist.record_text
     if text is None:
-        return []
+        return [], True
     if dist.kind == "egg-info":
-        return [(entry.path, None) for entry in parse_installed_files(text)]
-    rows: list[tuple[str, str | None]] = []
-    append = rows.append
-    sha256 = SHA256_PATTERN.fullmatch
-    odd = 0
-    for number, line in enumerate(text.split("\n"), start=1):
-        fields = line.split(",")
-        if len(fields) == 3 and '"' not in line and "\r" not in line:
-            path, hash_value, size = fields
-            if (
-                path
-                and "\x00" not in path
-                and (not hash_value or sha256(hash_value))
-                and (not size or (size.isascii() and size.isdigit()))
-            ):
-                append((path, hash_value or None))
-                continue
-        if not line:
-            continue
-        odd += 1
+        return [(entry.path, "") for entry in parse_installed_files(text)], False
+    rows: list[tuple[str, str]] = _PLAIN_ROW.findall(text)
+    if rows and len(rows) == text.count("\n") + (not text.endswith("\n")):
+        return rows, True  # every line matched: the common case, in one pass
+    rows = _CLEAN_ROW.findall(text)
+    lines = text.split("\n")
+    if len(rows) == len(lines) - lines.count(""):
+        if not rows:
+            problems.append(Problem(dist.name, dist.record_file, "empty RECORD: ownership unknown"))
+        return rows, False
+    rows = []
+    for number, line in enumerate(lines, start=1):
         parsed, issues = parse_rows(line)
-        rows.extend((path, hash_value) for path, hash_value, _ in parsed)
+        rows.extend((path, hash_value or "") for path, hash_value, _ in parsed)
         for issue in issues:
             problems.append(Problem(dist.name, dist.record_file, f"line {number}: {issue.message}"))
-    if not rows and not odd:
-        problems.append(Problem(dist.name, dist.record_file, "empty RECORD: ownership unknown"))
-    return rows
+    return rows, False
+
+
+def _claim(index: OwnershipIndex, path: str, row: Row) -> None:
+    """Add one (distribution, hash) claim on ``path``; a second distribution makes it shared."""
+    first = index.single.get(path)
+    if first is None:
+        many = index.shared.get(path)
+        if many is None:
+            index.single[path] = row
+        else:
+            many.append(row)
+    elif first[0] != row[0]:
+        del index.single[path]
+        index.shared[path] = [first, row]
 
 
 def build_index(
@@ -87,8 +103,10 @@ def build_index(
 ) -> tuple[OwnershipIndex, list[Problem]]:
     """Index every RECORD row of ``dists``; rows that leave ``roots`` become problems instead.
 
-    This is the hot loop of ``check`` (about 200 rows per distribution): plain rows are joined
-    to their base directly, and only rows that could climb or jump are normalised and checked.
+    This is the hot loop of ``check`` (about 200 rows per distribution). The plain rows of a
+    distribution join its base in one comprehension and enter the index in one update; only
+    the paths already claimed by another distribution, and rows that could climb or jump
+    (``../../../bin/tool``), are taken one by one.
     """
     index = OwnershipIndex(dists=list(dists))
     problems: list[Problem] = []
@@ -97,38 +115,28 @@ def build_index(
     for number, dist in enumerate(index.dists):
         base = dist.base
         prefix = base + "/"
-        base_inside = is_within(base, roots)
-        for row, hash_value in _record_rows(dist, problems):
-            # A plain relative row (no climbing, root or drive) joins its base as it is.
-            if base_inside and not (
-                "./" in row
-                or "//" in row
-                or "\\" in row
-                or row[:1] == "/"
-                or row[1:2] == ":"
-                or row[-1:] in ("/", ".")
-            ):
-                path = prefix + row
-            else:
-                resolved = resolve_row(base, row)
-                if resolved is None or not is_within(resolved, roots):
-                    problems.append(
-                        Problem(
-                            dist.name,
-                            dist.record_file,
-                            f"{row[:200]!r} points outside the environment; ignored",
-                        )
+        rows, all_plain = _record_rows(dist, problems)
+        if not is_within(base, roots):
+            plain, odd = [], rows
+        elif all_plain:
+            plain, odd = rows, []
+        else:
+            plain = [r for r in rows if not _ODD_PATH.search(r[0])]
+            odd = [r for r in rows if _ODD_PATH.search(r[0])]
+        new = {prefix + path: (number, hash_value or None) for path, hash_value in plain}
+        for path in (new.keys() & single.keys()) | (new.keys() & shared.keys()):
+            _claim(index, path, new.pop(path))
+        single.update(new)
+        for row, hash_value in odd:
+            resolved = resolve_row(base, row)
+            if resolved is None or not is_within(resolved, roots):
+                problems.append(
+                    Problem(
+                        dist.name,
+                        dist.record_file,
+                        f"{row[:200]!r} points outside the environment; ignored",
                     )
-                    continue
-                path = resolved
-            first = single.get(path)
-            if first is None:
-                many = shared.get(path)
-                if many is None:
-                    single[path] = (number, hash_value)
-                else:
-                    many.append((number, hash_value))
-            elif first[0] != number:
-                del single[path]
-                shared[path] = [first, (number, hash_value)]
+                )
+                continue
+            _claim(index, resolved, (number, hash_value or None))
     return index, problems
