@@ -319,3 +319,41 @@ def test_a_killed_holder_leaves_no_stale_lock(venv_: Venv, wheel_dir: Path) -> N
     assert done.returncode == 0, done.stderr
     assert "waiting for another pipguard run" not in done.stderr
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("policy", ["prevent", "warn"])
+def test_script_name_with_a_separator_is_refused(
+    venv_: Venv, wheel_dir: Path, policy: str
+) -> None:
+    # pip 23-26.1 write 'sub/evil' below bin/ or onto another script; 26.1.2+ fail half-way.
+    wheel = build_wheel(
+        wheel_dir, "slashed", "1.0", {"slashed.py": ""}, console_scripts={"sub/evil": "slashed:m"}
+    )
+    before = sorted(p.name for p in venv_.scripts.iterdir())
+    done = venv_.pipguard("install", "--no-deps", "--on-conflict", policy, str(wheel))
+    assert done.returncode == 1
+    assert "script name 'sub/evil' holds a path separator" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert sorted(p.name for p in venv_.scripts.iterdir()) == before
+    assert not (venv_.site / "slashed.py").exists()
+
+
+def test_install_through_a_link_out_of_the_environment_is_refused(
+    venv_: Venv, wheel_dir: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (venv_.site / "linked").symlink_to(outside)
+    wheel = build_wheel(wheel_dir, "linked", "1.0", {"linked/new.py": "x = 1\n"})
+    done = venv_.pipguard("install", "--no-deps", "--on-conflict", "warn", str(wheel))
+    assert done.returncode == 1
+    assert "linked/new.py would be written through a link to" in done.stderr
+    assert list(outside.iterdir()) == []
+    assert not list(venv_.site.glob("linked-*.dist-info"))
+
+
+@pytest.mark.parametrize("value", ["nan", "-5", "inf", "soon"])
+def test_lock_timeout_must_be_a_number_of_seconds(venv_: Venv, value: str) -> None:
+    done = venv_.pipguard("install", "--lock-timeout", value, "nothing")
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith(f"--lock-timeout: {value!r} is not a number of seconds")

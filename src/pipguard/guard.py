@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import subprocess
 import sys
@@ -20,12 +21,21 @@ from pipguard.environment import (
     Problem,
     canonical_name,
     describe_python,
+    resolve_inside,
 )
 from pipguard.freshness import FreshnessSnapshot, Settled, directories_to_watch
 from pipguard.lock import Lock, LockTimeout, hold
 from pipguard.ownership import OwnershipIndex
 from pipguard.paths import is_within, resolve_row
-from pipguard.plan import PlannedFile, Scheme, WheelContents, WheelError, plan_wheel, read_wheel
+from pipguard.plan import (
+    OutsideError,
+    PlannedFile,
+    Scheme,
+    WheelContents,
+    WheelError,
+    plan_wheel,
+    read_wheel,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -143,7 +153,9 @@ def split_args(argv: Sequence[str], environ: dict[str, str]) -> tuple[GuardOptio
                 try:
                     lock_timeout = float(value)
                 except ValueError:
-                    raise UsageError(f"--lock-timeout: {value!r} is not a number") from None
+                    lock_timeout = math.nan
+                if not 0 <= lock_timeout < math.inf:  # nan fails every comparison
+                    raise UsageError(f"--lock-timeout: {value!r} is not a number of seconds")
             else:
                 journal = value
             continue
@@ -209,13 +221,18 @@ class InstallGuard:
                     wheel, requirement.scheme, self.env.roots, pipbridge.console_script_names
                 )
             except WheelError as exc:
-                if self.options.policy == "prevent":
+                if self.options.policy == "prevent" or (
+                    isinstance(exc, OutsideError) and self.options.policy == "warn"
+                ):
                     return f"pipguard: {exc}; nothing was installed"
                 self.problems.append(Problem(requirement.name, requirement.wheel, str(exc)))
                 continue
             self.wheels.append(wheel)
             self.problems.extend(wheel.problems)
             planned.append((requirement, wheel, files))
+        linked_out = _linked_out(planned, self.env.roots)
+        if linked_out and self.options.policy != "ignore":
+            return f"pipguard: {linked_out}; nothing was installed"
         claimed = Counter(f.path for _, _, files in planned for f in files)
         exists = ExistingPaths()
         try:
@@ -441,6 +458,29 @@ def removed_paths(before: list[InstalledDistribution], replaced: set[str]) -> li
     return paths
 
 
+def _linked_out(
+    planned: list[tuple[Requirement, WheelContents, list[PlannedFile]]], roots: tuple[str, ...]
+) -> str | None:
+    """Say which planned file a link would carry outside the environment, or return None.
+
+    Each directory the wheels write into is resolved once, link by link, never outside.
+    """
+    seen: set[str] = set()
+    for _, wheel, files in planned:
+        for planned_file in files:
+            parent = planned_file.path.rpartition("/")[0]
+            if parent in seen:
+                continue
+            seen.add(parent)
+            real, inside = resolve_inside(parent, roots)
+            if not inside:
+                return (
+                    f"{os.path.basename(wheel.path)}: {planned_file.record_path} would be "
+                    f"written through a link to {real}, outside the environment"
+                )
+    return None
+
+
 def _site(scheme: Scheme, wheel: WheelContents) -> str:
     return scheme.purelib if wheel.root_is_purelib else scheme.platlib
 
@@ -599,6 +639,8 @@ def warm_up() -> None:
     pip 26.3 refuses new imports while it installs, and warns about them afterwards; 26.1 and
     26.2 warn. The test suite renders tables inside pip's step under each pip of the matrix.
     """
+    with contextlib.suppress(ImportError):
+        import fcntl  # noqa: F401  # the lock, taken at the install step (not on Windows)
     import rich._emoji_codes  # loaded lazily by rich's first print
     import rich.box
     import rich.console

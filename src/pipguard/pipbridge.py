@@ -208,7 +208,15 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
         except Exception as exc:
             guard.cannot_plan(f"pip {PIP_VERSION}: its install step is not as expected ({exc!r})")
         else:
-            reason = guard.before_step(step)
+            try:
+                reason = guard.before_step(step)
+            except Exception as exc:
+                # A guard that failed knows nothing: stopping is the one safe answer.
+                reason = (
+                    f"pipguard: internal error while checking the transaction "
+                    f"({type(exc).__name__}: {exc}); nothing was installed. Please report it; "
+                    "--on-conflict ignore installs without the check"
+                )
             if reason is not None:
                 outcome.stopped = True
                 raise _Stopped(reason)

@@ -15,6 +15,7 @@ from pipguard.paths import is_within, resolve_row, to_posix
 from pipguard.records import RecordEntry, parse_record, record_hash
 
 __all__ = [
+    "OutsideError",
     "PlannedFile",
     "Scheme",
     "WheelContents",
@@ -28,6 +29,10 @@ SCHEME_KEYS = ("purelib", "platlib", "headers", "scripts", "data")
 
 class WheelError(Exception):
     """A wheel that cannot be read or planned; the message names the file and what is wrong."""
+
+
+class OutsideError(WheelError):
+    """A wheel that would write outside the environment: stopped under warn as well."""
 
 
 @dataclass(frozen=True)
@@ -207,7 +212,7 @@ def plan_wheel(
         base, below = _destination(wheel, member, scheme)
         path = resolve_row(base, below)
         if path is None or not is_within(path, roots):
-            raise WheelError(
+            raise OutsideError(
                 f"{os.path.basename(wheel.path)}: {member[:200]!r} would be "
                 "written outside the environment"
             )
@@ -217,9 +222,16 @@ def plan_wheel(
     suffix = ".exe" if os.name == "nt" else ""
     names = script_names(dict(wheel.console_scripts)) + list(wheel.gui_scripts)
     for script in names:
+        if "/" in script or "\\" in script:
+            # pip 26.1.2 and later refuse such a name part-way through the install; older ones
+            # write it below the scripts directory or out of it.
+            raise OutsideError(
+                f"{os.path.basename(wheel.path)}: script name {script[:100]!r} holds a path "
+                "separator: it would not land in the scripts directory"
+            )
         path = resolve_row(scheme.scripts, script + suffix)
         if path is None or not is_within(path, roots):
-            raise WheelError(
+            raise OutsideError(
                 f"{os.path.basename(wheel.path)}: script {script[:100]!r} would be "
                 "written outside the environment"
             )
