@@ -322,9 +322,7 @@ def test_a_killed_holder_leaves_no_stale_lock(venv_: Venv, wheel_dir: Path) -> N
 
 
 @pytest.mark.parametrize("policy", ["prevent", "warn"])
-def test_script_name_with_a_separator_is_refused(
-    venv_: Venv, wheel_dir: Path, policy: str
-) -> None:
+def test_script_name_with_a_separator_is_refused(venv_: Venv, wheel_dir: Path, policy: str) -> None:
     # pip 23-26.1 write 'sub/evil' below bin/ or onto another script; 26.1.2+ fail half-way.
     wheel = build_wheel(
         wheel_dir, "slashed", "1.0", {"slashed.py": ""}, console_scripts={"sub/evil": "slashed:m"}
