@@ -110,6 +110,22 @@ def test_fifo_and_device_records_do_not_hang(tmp_path: Path) -> None:
     assert code == 1
     text = "\n".join(messages(doc))
     assert "not a regular file" in text
+    # A file that cannot be hashed tells nothing about who won: unknown, not lost.
+    (fifo,) = [c for c in doc["conflicts"] if c["path"] == "fifo"]
+    assert [o["matches_disk"] for o in fifo["owners"]] == [None, None]
+    assert fifo["winner"] is None
+    assert not any(m["path"] == "fifo" for m in doc["modified"])
+    table = subprocess.run(
+        [sys.executable, "-m", "pipguard", "check", "--path", str(site)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "80", "NO_COLOR": "1"},
+    )
+    words = " ".join(table.stdout.split())
+    assert "pa 1.0 (unreadable)" in words
+    assert "(lost)" not in words
+    assert "could not be told" in words
 
 
 def test_control_characters_are_shown_not_obeyed(tmp_path: Path) -> None:
@@ -126,6 +142,32 @@ def test_control_characters_are_shown_not_obeyed(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "\x1b" not in done.stdout
     assert "\\x1b[2J.py" in done.stdout
+    owner = subprocess.run(
+        [sys.executable, "-m", "pipguard", "owner", "--path", str(site), "evil\x1b]0;pwned\x07"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert owner.returncode == 0, owner.stderr
+    assert "\x1b" not in owner.stdout + owner.stderr
+    assert "ansi-a 1.0" in owner.stdout
+
+
+def test_a_terminal_that_cannot_show_a_path_gets_it_escaped(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    dist_info(site, "cafe-a", f"caf\u00e9/__init__.py,{record_hash(b'a')},1\n")
+    dist_info(site, "cafe-b", f"caf\u00e9/__init__.py,{record_hash(b'b')},1\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pipguard", "check", "--path", str(site)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONIOENCODING": "ascii", "NO_COLOR": "1"},
+        encoding="ascii",
+    )
+    assert done.returncode == 1, done.stderr
+    assert "internal error" not in done.stderr
+    assert "caf\\xe9/__init__.py" in done.stdout
 
 
 def test_install_of_a_wheel_with_a_corrupt_member_is_one_line(venv_: Venv, wheel_dir: Path) -> None:
@@ -355,3 +397,26 @@ def test_lock_timeout_must_be_a_number_of_seconds(venv_: Venv, value: str) -> No
     done = venv_.pipguard("install", "--lock-timeout", value, "nothing")
     assert done.returncode == 2
     assert done.stderr.strip().endswith(f"--lock-timeout: {value!r} is not a number of seconds")
+
+
+def test_one_line_not_utf8_hides_no_other_row(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    dist_info(site, "mixed", b"caf\xe9.py,,\nshared.py,,\n")
+    dist_info(site, "other", "shared.py,,\n")
+    code, doc, _ = check(site)
+    assert code == 1
+    assert [c["path"] for c in doc["conflicts"]] == ["shared.py"]
+    (problem,) = doc["problems"]
+    assert problem["message"] == "line 1: not UTF-8"
+    assert problem["path"].endswith("mixed-1.0.dist-info/RECORD")
+
+
+def test_metadata_without_a_name_is_a_problem(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    info = dist_info(site, "nameless", "nameless.py,,\n")
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nVersion: 1.0\n\n")
+    code, doc, _ = check(site)
+    assert code == 1
+    (problem,) = doc["problems"]
+    assert problem["message"] == "has no Name field: named after its directory"
+    assert problem["distribution"] == "nameless"

@@ -106,6 +106,29 @@ def test_console_script_clash_is_stopped(venv_: Venv, wheel_dir: Path) -> None:
     assert "--winner NAME" in done.stderr
 
 
+def test_warn_over_scripts_from_one_entry_point_ends_identical(
+    venv_: Venv, wheel_dir: Path
+) -> None:
+    # Before the step a generated script has no hash; pip writes the same bytes for both.
+    same = [
+        build_wheel(
+            wheel_dir,
+            f"same-{x}",
+            "1.0",
+            {f"same_{x}.py": ""},
+            console_scripts={"sametool": "json.tool:main"},
+        )
+        for x in "ab"
+    ]
+    done = venv_.pipguard("install", "--no-deps", "--on-conflict", "warn", *map(str, same))
+    assert done.returncode == 0, done.stderr
+    assert "lost" not in done.stderr
+    assert "more than one distribution" not in done.stderr
+    check = venv_.pipguard("check", "--format", "json")
+    (conflict,) = json.loads(check.stdout)["conflicts"]
+    assert (conflict["path"], conflict["kind"]) == ("../../../bin/sametool", "identical")
+
+
 def test_warn_judges_a_script_clash_by_the_final_records(venv_: Venv, wheel_dir: Path) -> None:
     # A generated script has no hash until pip writes it: who won is read from pip's RECORD.
     a, b = script_pair(wheel_dir)

@@ -215,11 +215,13 @@ def _cmd_owner(args: argparse.Namespace) -> int:
         ]
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
+        from pipguard.render import one_line
+
         for path, owners in matches:
             names = ", ".join(f"{name} {version}" for name, version in owners) or "(no owner)"
-            print(f"{path}: {names}")
+            print(one_line(f"{path}: {names}"))
     if not matches:
-        print(f"pipguard: no installed distribution owns {args.target}", file=sys.stderr)
+        print(f"pipguard: no installed distribution owns {one_line(args.target)}", file=sys.stderr)
         return EXIT_FINDINGS
     return EXIT_OK
 
@@ -255,6 +257,11 @@ def _errors(debug: bool) -> Iterator[list[int]]:
 def main(argv: Sequence[str] | None = None, prog: str = "pipguard") -> int:
     """Run pipguard with ``argv`` (default: the process arguments) and return its exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # A path a terminal cannot show (PYTHONIOENCODING=ascii, a C locale) is escaped, not fatal.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     first = next((arg for arg in args_list if arg in OWN_COMMANDS or arg in PIP_COMMANDS), None)
     if first in PIP_COMMANDS:
         from pipguard import pipbridge

@@ -26,7 +26,16 @@ __all__ = [
 ClashKind = Literal["differing", "identical", "case", "unowned"]
 
 # (absolute path, algorithm) -> the file's hash in RECORD form, or None when it does not exist.
+# Any other answer (no ``=``) says the file could not be hashed: its owner's match is unknown.
 HashReader = Callable[[str, str], "str | None"]
+
+
+def _matches(read_hash: HashReader, path: str, hash_value: str) -> bool | None:
+    """Tell whether the file holds ``hash_value``; None when it could not be read."""
+    on_disk = read_hash(path, hash_value.partition("=")[0])
+    if on_disk is not None and "=" not in on_disk:
+        return None
+    return on_disk == hash_value
 
 
 @dataclass(frozen=True)
@@ -231,21 +240,14 @@ def judge(clashes: Iterable[Clash], read_hash: HashReader) -> list[Clash]:
         if clash.kind == "unowned":
             # The owners are the incoming wheels: does the file already hold their bytes?
             incoming = tuple(
-                replace(
-                    o,
-                    matches_disk=o.hash is not None
-                    and read_hash(o.path, _algorithm(o.hash)) == o.hash,
-                )
+                replace(o, matches_disk=o.hash is not None and _matches(read_hash, o.path, o.hash))
                 for o in clash.owners
             )
             judged.append(replace(clash, owners=incoming))
             continue
         owners: list[Owner] = []
         for owner in clash.owners:
-            matches: bool | None = None
-            if owner.hash is not None:
-                on_disk = read_hash(owner.path, _algorithm(owner.hash))
-                matches = on_disk == owner.hash
+            matches = None if owner.hash is None else _matches(read_hash, owner.path, owner.hash)
             owners.append(replace(owner, matches_disk=matches))
         winner = None
         if clash.kind == "differing":
@@ -272,8 +274,8 @@ def verify(
             if hash_value is None:
                 continue
             on_disk = read_hash(path, _algorithm(hash_value))
-            if on_disk == hash_value:
-                continue
+            if on_disk == hash_value or (on_disk is not None and "=" not in on_disk):
+                continue  # the same, or unreadable: the reader names it as a problem
             dist = index.dists[number]
             state = FileState(relative_to(path, dist.site), dist.name)
             (missing if on_disk is None else modified).append(state)

@@ -255,9 +255,26 @@ def open_inside(path: str, roots: tuple[str, ...], *, parent_checked: bool = Fal
         raise
 
 
-def _read_text(path: str, roots: tuple[str, ...], parent_checked: bool) -> str:
+def _read_text(path: str, roots: tuple[str, ...], parent_checked: bool) -> tuple[str, list[int]]:
+    """Read a UTF-8 record; return its text and the numbers of lines that are not UTF-8.
+
+    Such lines are left empty (so later line numbers hold): one bad row hides no other.
+    """
     with open_inside(path, roots, parent_checked=parent_checked) as handle:
-        return handle.read().decode("utf-8")
+        data = handle.read()
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    lines: list[str] = []
+    bad: list[int] = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines.append("")
+            bad.append(number)
+    return "\n".join(lines), bad
 
 
 def _metadata_fields(
@@ -310,8 +327,10 @@ def _read_one(base: str, dirname: str, problems: list[Problem]) -> InstalledDist
         return None
     plain_dir = real_dir == metadata_dir  # no link on the way: its files open directly
     meta_file = f"{metadata_dir}/{'PKG-INFO' if legacy else 'METADATA'}"
+    meta_read = False
     try:
         raw_name, raw_version = _metadata_fields(meta_file, roots, plain_dir)
+        meta_read = True
     except Refused as exc:
         raw_name = raw_version = None
         problems.append(Problem(canonical_name(fallback_name), meta_file, f"{exc}; not read"))
@@ -323,20 +342,27 @@ def _read_one(base: str, dirname: str, problems: list[Problem]) -> InstalledDist
         problems.append(
             Problem(canonical_name(fallback_name), meta_file, f"unreadable: {exc.strerror}")
         )
+    if meta_read and not raw_name:
+        problems.append(
+            Problem(
+                canonical_name(fallback_name),
+                meta_file,
+                "has no Name field: named after its directory",
+            )
+        )
     name = canonical_name(raw_name or fallback_name)
     version = raw_version or fallback_version
     record_file = f"{metadata_dir}/{'installed-files.txt' if legacy else 'RECORD'}"
     text: str | None = None
     try:
-        text = _read_text(record_file, roots, plain_dir)
+        text, not_utf8 = _read_text(record_file, roots, plain_dir)
+        problems.extend(Problem(name, record_file, f"line {n}: not UTF-8") for n in not_utf8)
     except Refused as exc:
         problems.append(Problem(name, record_file, f"{exc}; not read: ownership unknown"))
     except FileNotFoundError:
         problems.append(
             Problem(name, record_file, "no RECORD: ownership unknown, its files cannot be checked")
         )
-    except UnicodeDecodeError:
-        problems.append(Problem(name, record_file, "not UTF-8: ownership unknown"))
     except OSError as exc:
         problems.append(Problem(name, record_file, f"unreadable: {exc.strerror}"))
     base_for_rows = metadata_dir if legacy else base

@@ -294,15 +294,15 @@ class InstallGuard:
         blocking = [c for c in self.clashes if not c.harmless and c.path not in resolved]
         if blocking and self.options.policy == "prevent":
             console = stderr_console()
-            from pipguard.render import clash_tables
+            from pipguard import render
 
-            for table in clash_tables(blocking, planned=True):
+            for table in render.clash_tables(blocking, planned=True):
                 console.print(table)
-            names = sorted({o.name for c in blocking for o in c.owners})
+            names = render.one_line(", ".join(sorted({o.name for c in blocking for o in c.owners})))
             return (
                 f"pipguard: stopped before writing anything: {len(blocking)} "
                 f"file{'s' if len(blocking) != 1 else ''} would be overwritten with different "
-                f"content ({', '.join(names)}). To choose whose copy stays, add --winner NAME; "
+                f"content ({names}). To choose whose copy stays, add --winner NAME; "
                 "to install anyway and keep the last writer's copy, add --on-conflict warn."
             )
         return None
@@ -435,7 +435,10 @@ def _as_recorded(clash: Clash, index: OwnershipIndex) -> Clash:
         replace(owner, hash=recorded[owner.name]) if owner.name in recorded else owner
         for owner in clash.owners
     )
-    return replace(clash, owners=owners)
+    kind = clash.kind
+    if kind == "differing" and len({o.hash for o in owners}) == 1 and owners[0].hash:
+        kind = "identical"  # scripts pip generated from the same entry point: the same bytes
+    return replace(clash, owners=owners, kind=kind)
 
 
 def _scandir(directory: str) -> list[os.DirEntry[str]]:
@@ -758,7 +761,11 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
             "after pip wrote the files.",
             file=sys.stderr,
         )
-    real = [clash for clash, harmless in verdicts if not harmless and clash.path not in won]
+    real = [
+        clash
+        for clash, harmless in verdicts
+        if not harmless and clash.kind != "identical" and clash.path not in won
+    ]
     if won and options.policy != "ignore" and not outcome.stopped:
         for winner in sorted(set(won.values())):
             paths = [c for c, w in guard.resolved if w == winner]

@@ -24,6 +24,7 @@ from pipguard.guard import (
 from pipguard.lock import LockTimeout, hold
 from pipguard.ownership import OwnershipIndex
 from pipguard.paths import is_derived_pyc, is_within, relative_to, resolve_row
+from pipguard.render import one_line
 
 __all__ = ["SharedFile", "repair_main", "shared_files", "uninstall_main"]
 
@@ -104,12 +105,12 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     shared = shared_files(index, removing)
     if shared and options.policy == "prevent":
         stderr_console().print(_shared_table(shared))
-        users = sorted({n for row in shared for n in row.still_listed_by})
-        owners = ", ".join(sorted({row.removing for row in shared}))
+        users = one_line(", ".join(sorted({n for row in shared for n in row.still_listed_by})))
+        owners = one_line(", ".join(sorted({row.removing for row in shared})))
         print(
             f"pipguard: nothing was removed: {len(shared)} file"
             f"{'s' if len(shared) != 1 else ''} of {owners}"
-            f" {'are' if len(shared) != 1 else 'is'} still listed by {', '.join(users)}, which "
+            f" {'are' if len(shared) != 1 else 'is'} still listed by {users}, which "
             "would break. To remove anyway and keep those files, add --on-conflict warn.",
             file=sys.stderr,
         )
@@ -130,11 +131,12 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         write_atomically(path, data, mode)
     freshness.settle()
     if kept and options.policy == "warn":
-        users = sorted({n for row in shared for n in row.still_listed_by})
+        keepers = sorted({n for row in shared for n in row.still_listed_by})
         print(
             f"pipguard: kept {len(kept)} shared file{'s' if len(kept) != 1 else ''} that "
-            f"{', '.join(users)} still list; they may hold the removed distribution's copy: "
-            f"pipguard repair {' '.join(users)}",
+            f"{one_line(', '.join(keepers))} still {'lists' if len(keepers) == 1 else 'list'}; "
+            "they may hold the removed distribution's copy: "
+            f"pipguard repair {one_line(' '.join(keepers))}",
             file=sys.stderr,
         )
     if lock is not None:

@@ -22,6 +22,7 @@ __all__ = [
     "file_state_table",
     "group_hint",
     "install_to_json",
+    "one_line",
     "overwritten_summary",
     "problem_table",
     "problem_to_json",
@@ -37,6 +38,15 @@ _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160)) if c != 10
 def visible(text: str) -> str:
     """Return ``text`` with control characters (newline excepted) written as ``\\xNN``."""
     return text.translate(_CONTROLS)
+
+
+def one_line(text: str) -> str:
+    """Return ``text`` with every control character, newline included, written as ``\\xNN``.
+
+    For names and paths printed in a message or a table cell: a newline from a RECORD or a
+    directory name must not start a line that looks like pipguard's own.
+    """
+    return visible(text).replace("\n", "\\x0a")
 
 
 def shown_path(display: str) -> str:
@@ -165,12 +175,25 @@ def group_hint(clashes: Sequence[Clash]) -> str:
         return "Harmless: every owner ships the same bytes."
     winners = sorted({clash.winner for clash in real if clash.winner})
     winner = winners[0] if winners else ""
-    losers = [name for name in names if name != winner]
+    # A loser's copy is known not to be on disk; an unreadable file or a row without a hash
+    # says nothing about who won.
+    losers = sorted({o.name for c in real for o in c.owners if o.matches_disk is False} - {winner})
+    unknown = any(o.matches_disk is None for c in real for o in c.owners)
     if len(winners) == 1 and all(clash.winner for clash in real) and losers:
         return (
             f"{', '.join(losers)} lost to {winner}: these files are {winner}'s copies now. "
             f"To keep only {winner}: pipguard uninstall --on-conflict warn {' '.join(losers)}; "
             f"to keep both on purpose, install with --winner {winner}."
+        )
+    if len(winners) == 1 and all(clash.winner for clash in real):
+        return (
+            f"These files hold {winner}'s copy; the other owners' copies cannot be compared "
+            "(no hash in their RECORD, or the file could not be read)."
+        )
+    if not winners and unknown:
+        return (
+            f"{' and '.join(names)} both list these files, and which copy is on disk could "
+            "not be told (the problems below say why)."
         )
     if len(names) == 1:
         return (
@@ -207,8 +230,10 @@ def _owner_cell(clash: Clash, planned: bool) -> str:
         elif clash.kind == "case":
             mark = owner.path.rsplit("/", 2)[-2] if "/" in owner.path else owner.path
             mark = f"as {mark}"
-        elif owner.matches_disk is None:
+        elif owner.hash is None:
             mark = "no hash"
+        elif owner.matches_disk is None:
+            mark = "unreadable"
         elif clash.kind == "identical":
             mark = "same" if owner.matches_disk else "modified"
         else:
@@ -296,8 +321,8 @@ def problem_table(problems: Sequence[Problem], bases: Sequence[str] = ()) -> Ren
     table.add_column("problem", overflow="fold", ratio=5)
     for problem in problems:
         table.add_row(
-            Text(visible(problem.distribution or "-")),
-            Text(visible(_shorter(problem.path, bases))),
-            Text(visible(problem.message)),
+            Text(one_line(problem.distribution or "-")),
+            Text(one_line(_shorter(problem.path, bases))),
+            Text(one_line(problem.message)),
         )
     return table
