@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tarfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -436,6 +438,22 @@ def test_pip_failing_mid_transaction_is_journaled(venv_: Venv, wheel_dir: Path) 
     assert str(venv_.site.resolve()) in {d["path"] for d in doc["directories"]}
 
 
+def test_a_wheel_pip_failed_half_way_is_journaled_as_partial(venv_: Venv, wheel_dir: Path) -> None:
+    (venv_.site / "blocker").mkdir()
+    (venv_.site / "blocker" / "inside.txt").write_text("x")
+    half = build_wheel(wheel_dir, "half", "1.0", {"half/a.py": "A = 1\n", "blocker": "file\n"})
+    journal = venv_.root / "j.json"
+    done = venv_.pipguard(
+        "install", "--no-deps", "--on-conflict", "warn", "--journal", str(journal), str(half)
+    )
+    assert done.returncode != 0
+    assert "0 of 1 distributions were installed" in done.stderr
+    doc = json.loads(journal.read_text())
+    assert doc["installed"] == []
+    assert doc["partial"] == [{"name": "half", "version": "1.0", "files": ["half/a.py"]}]
+    assert (venv_.site / "half" / "a.py").exists()  # what the journal says is really there
+
+
 # After pip writes a wheel: say so in a marker file, then keep pip busy for the interrupt.
 SLOW = """
 _ACTIVE = bool(os.environ.get("PIPGUARD_TEST_SLOW"))
@@ -492,3 +510,27 @@ def test_ctrl_c_during_the_install_exits_130_with_a_journal(venv_: Venv, wheel_d
     (written,) = doc["installed"]
     assert written["name"] in {"first", "second"}
     assert (venv_.site / f"{written['name']}.py").exists()
+
+
+def test_journal_follows_a_link_and_writes_a_fifo_straight(venv_: Venv, wheel_dir: Path) -> None:
+    # `--journal /dev/stdout` in a Docker build: the device is written, never replaced.
+    wheel = build_wheel(wheel_dir, "journaled", "1.0", {"journaled.py": ""})
+    real = venv_.root / "real.json"
+    link = venv_.root / "link.json"
+    link.symlink_to(real)
+    done = venv_.pipguard("install", "--no-deps", "--journal", str(link), str(wheel))
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink()
+    assert json.loads(real.read_text())["outcome"] == "installed"
+    fifo = venv_.root / "journal.fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    again = venv_.pipguard(
+        "install", "--no-deps", "--force-reinstall", "--journal", str(fifo), str(wheel)
+    )
+    reader.join(timeout=60)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(received[0])["outcome"] == "installed"
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)

@@ -135,3 +135,34 @@ def test_repair_restores_a_clobbered_file(
     assert who(venv_) == "jwt"
     assert "1 file restored to jwt's copy" in done.stderr
     assert {"jwt-1.3.1.dist-info", "PyJWT-2.9.0.dist-info"} <= dist_infos(venv_)
+
+
+def test_uninstall_never_writes_back_through_a_link_out(
+    venv_: Venv, wheel_dir: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.py").write_text("OUTSIDE = 1\n")
+    before = (outside / "x.py").stat()
+    (venv_.site / "lnk").symlink_to(outside)
+    for name in ("sh-a", "sh-b"):
+        info = venv_.site / f"{name.replace('-', '_')}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n\n")
+        (info / "RECORD").write_text(f"lnk/x.py,,\n{info.name}/METADATA,,\n{info.name}/RECORD,,\n")
+    done = venv_.pipguard("uninstall", "-y", "--on-conflict", "warn", "sh-a")
+    assert done.returncode == 0, done.stderr
+    after = (outside / "x.py").stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert (outside / "x.py").read_text() == "OUTSIDE = 1\n"
+    assert not list(outside.glob("*.pipguard-tmp"))
+
+
+def test_uninstall_warns_when_another_owner_lists_nothing(
+    venv_: Venv, pair: tuple[Path, Path]
+) -> None:
+    both_installed(venv_, pair)
+    next(venv_.site.glob("PyJWT-*.dist-info")).joinpath("RECORD").unlink()
+    done = venv_.pipguard("uninstall", "-y", "jwt")
+    assert done.returncode == 0, done.stderr
+    assert "pyjwt lists no files (no readable RECORD)" in done.stderr

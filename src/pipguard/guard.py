@@ -21,6 +21,7 @@ from pipguard.environment import (
     Problem,
     canonical_name,
     describe_python,
+    open_inside,
     resolve_inside,
 )
 from pipguard.freshness import FreshnessSnapshot, Settled, directories_to_watch
@@ -89,10 +90,20 @@ class WinnerConflict(Exception):
     """Two ``--winner`` distributions clash with each other."""
 
 
-def keep_file(path: str) -> tuple[bytes, int]:
-    """Read a file's bytes and permission bits, to write it back after pip."""
-    with open(path, "rb") as handle:
-        return handle.read(), os.stat(path).st_mode & 0o7777
+def keep_file(path: str, roots: tuple[str, ...]) -> tuple[bytes, int] | None:
+    """Read a file's bytes and permission bits, to write it back after pip.
+
+    None for what pipguard will not read or write back: no such file, not a regular file, or
+    a path that a link carries out of the environment.
+    """
+    real, inside = resolve_inside(path, roots)
+    if not inside or real != path:
+        return None  # written back through a link, it could land anywhere
+    try:
+        with open_inside(path, roots) as handle:
+            return handle.read(), os.fstat(handle.fileno()).st_mode & 0o7777
+    except OSError:
+        return None
 
 
 def write_atomically(path: str, data: bytes, mode: int) -> None:
@@ -188,6 +199,9 @@ class InstallGuard:
     saved: dict[str, tuple[bytes, int]] = field(default_factory=dict)
     last: frozenset[str] = frozenset()
     lock: Lock | None = None
+    # Per incoming wheel, its planned (absolute path, RECORD path) pairs that were not on disk
+    # before the step: what a failed pip may have left half-written.
+    fresh_files: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
 
     # -- at the install step (pip's imports are blocked from 26.3: import nothing here) --
 
@@ -235,6 +249,10 @@ class InstallGuard:
             return f"pipguard: {linked_out}; nothing was installed"
         claimed = Counter(f.path for _, _, files in planned for f in files)
         exists = ExistingPaths()
+        for _, wheel, files in planned:
+            self.fresh_files[(wheel.name, wheel.version)] = [
+                (f.path, f.record_path) for f in files if not exists(f.path)
+            ]
         try:
             incoming = [
                 Incoming(
@@ -316,6 +334,7 @@ class InstallGuard:
         winners = self.options.winners
         if not winners:
             return
+        assert self.env is not None  # described by before_step, which calls this
         incoming = {r.name for r in step.requirements}
         last: set[str] = set()
         for clash in self.clashes:
@@ -335,8 +354,9 @@ class InstallGuard:
                 last.add(winner)
                 continue
             mine = next(o for o in clash.owners if o.name == winner and not o.incoming)
-            if mine.matches_disk:
-                self.saved[clash.path] = keep_file(clash.path)
+            kept = keep_file(clash.path, self.env.roots) if mine.matches_disk else None
+            if kept is not None:
+                self.saved[clash.path] = kept
             else:
                 self.problems.append(
                     Problem(
@@ -349,9 +369,30 @@ class InstallGuard:
         self.last = frozenset(last)
 
     def installed_now(self, after: list[InstalledDistribution]) -> list[InstalledDistribution]:
-        """Return the distributions of this transaction that ``after`` shows installed."""
+        """Return the distributions of this transaction that ``after`` shows installed.
+
+        pip writes INSTALLER after a wheel's files and scripts: a .dist-info without it is a
+        wheel pip failed part-way through.
+        """
         versions = {(wheel.name, wheel.version) for wheel in self.wheels}
-        return [dist for dist in after if (dist.name, dist.version) in versions]
+        return [
+            dist
+            for dist in after
+            if (dist.name, dist.version) in versions
+            and os.path.isfile(f"{dist.metadata_dir}/INSTALLER")
+        ]
+
+    def left_partial(self, after: list[InstalledDistribution]) -> list[dict[str, Any]]:
+        """Return, per wheel pip did not finish, the files of it that are on disk now."""
+        done = {(dist.name, dist.version) for dist in self.installed_now(after)}
+        partial = []
+        for (name, version), files in self.fresh_files.items():
+            if (name, version) in done:
+                continue
+            present = [record_path for path, record_path in files if os.path.lexists(path)]
+            if present:
+                partial.append({"name": name, "version": version, "files": present})
+        return partial
 
     def install_last(self) -> frozenset[str]:
         """The incoming winners: pip installs them after the others."""
@@ -587,6 +628,7 @@ def _journal_document(
         ],
         "directories": [{"path": s.path, "bumped": s.bumped} for s in settled],
         "restart_needed_for": restart,
+        "partial": guard.left_partial(after) if failed or outcome.interrupted else [],
         "problems": [render.problem_to_json(p) for p in (*guard.problems, *guard.elsewhere)],
         "outcome": word,
     }
@@ -622,15 +664,21 @@ def _write_journal(target: str, document: dict[str, Any]) -> bool:
         sys.stdout.write(text)
         sys.stdout.flush()
         return True
-    # Write beside the target and rename: a reader never sees half a journal.
-    temp = f"{target}.pipguard-tmp"
+    # Write beside the target and rename: a reader never sees half a journal. A link is
+    # followed (the link stays); a FIFO or a device such as /dev/stdout is written straight.
+    real = os.path.realpath(target)
     try:
+        if os.path.exists(real) and not os.path.isfile(real):
+            with open(real, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            return True
+        temp = f"{real}.pipguard-tmp"
         with open(temp, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(temp, target)
+        os.replace(temp, real)
     except OSError as exc:
         with contextlib.suppress(OSError):
-            os.unlink(temp)
+            os.unlink(f"{real}.pipguard-tmp")
         print(f"pipguard: error: --journal {target}: {exc.strerror}", file=sys.stderr)
         return False
     return True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -103,6 +102,17 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         dist.name: removed_paths([dist], {dist.name}) for dist in dists if dist.name in names
     }
     shared = shared_files(index, removing)
+    unknown = sorted(
+        d.name for d in dists if d.name not in removing and not (d.record_text or "").strip()
+    )
+    if unknown and removing:
+        print(
+            f"pipguard: warning: {one_line(', '.join(unknown))} "
+            f"{'lists' if len(unknown) == 1 else 'list'} no files (no readable RECORD): "
+            "files shared with them cannot be seen, and pip removes them like any other. "
+            "pipguard check names the problem.",
+            file=sys.stderr,
+        )
     if shared and options.policy == "prevent":
         stderr_console().print(_shared_table(shared))
         users = one_line(", ".join(sorted({n for row in shared for n in row.still_listed_by})))
@@ -115,7 +125,11 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
             file=sys.stderr,
         )
         return 1
-    kept = {row.path: keep_file(row.path) for row in shared if _exists(row.path)}
+    kept = {}
+    for row in shared:
+        content = keep_file(row.path, env.roots)
+        if content is not None:
+            kept[row.path] = content
     removed = [path for paths in removing.values() for path in paths]
     freshness = FreshnessSnapshot(
         directories_to_watch(
@@ -142,10 +156,6 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     if lock is not None:
         lock.close()
     return code
-
-
-def _exists(path: str) -> bool:
-    return os.path.isfile(path) and not os.path.islink(path)
 
 
 # pip install options that take a value: in ``repair`` they pass through with their value.
