@@ -234,6 +234,14 @@ def test_owner_of_file_and_module(venv_: Venv, wheel_dir: Path) -> None:
     assert venv_.pipguard("owner", "nothing_here").returncode == 1
 
 
+def test_owner_of_a_script_as_the_tables_show_it(venv_: Venv, wheel_dir: Path) -> None:
+    tool_a, _ = script_pair(wheel_dir)
+    venv_.pip_install(tool_a)
+    done = venv_.pipguard("owner", "bin/tool", cwd=wheel_dir)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("/bin/tool: tool-a 1.0")
+
+
 def test_bad_python_is_one_line(venv_: Venv) -> None:
     done = venv_.pipguard("check", "--python", "/nonexistent/python")
     assert done.returncode == 2

@@ -33,7 +33,9 @@ def find_owners(
     looks_like_path = "/" in target or os.sep in target or os.path.exists(os.path.join(cwd, target))
     if looks_like_path:
         candidates = [to_posix(os.path.realpath(os.path.join(cwd, target)))]
-        candidates += [f"{site}/{to_posix(target).lstrip('/')}" for site in env.scan_dirs]
+        # As tables show them: from site-packages (jwt/api.py) or the environment (bin/jwt).
+        relative = to_posix(target).lstrip("/")
+        candidates += [f"{base}/{relative}" for base in (*env.scan_dirs, *env.roots)]
         for candidate in candidates:
             owners = _owners_of(index, candidate)
             if owners:
