@@ -287,6 +287,36 @@ def test_target_install_clash_and_success(
     assert "jwt/__init__.py" in done.stderr
 
 
+def test_target_upgrade_that_would_delete_another_distributions_files(
+    venv_: Venv, wheel_dir: Path, tmp_path: Path
+) -> None:
+    # pip --target --upgrade rmtree()s every top-level entry it writes: shared/ and bin/ here.
+    target = tmp_path / "target"
+    alpha = build_wheel(
+        wheel_dir, "alpha", "1.0", {"shared/a.py": "A = 1\n"}, console_scripts={"alpha": "a:m"}
+    )
+    beta = build_wheel(
+        wheel_dir, "beta", "1.0", {"shared/b.py": "B = 1\n"}, console_scripts={"beta": "b:m"}
+    )
+    args = ("install", "--no-deps", "--target", str(target), "--upgrade")
+    assert venv_.pipguard(*args, str(alpha)).returncode == 0
+    before = tree(target)
+    done = venv_.pipguard(*args, str(beta))
+    assert done.returncode == 1, done.stderr
+    assert tree(target) == before
+    words = " ".join(done.stderr.split())
+    assert "shared/a.py removed beta 1.0 (incoming) alpha 1.0 (installed, deleted)" in words
+    assert "bin/alpha removed" in words
+    assert "replaces each top-level directory it writes, whole" in words
+    # An upgrade of alpha itself deletes nothing of anyone else's.
+    alpha2 = build_wheel(wheel_dir / "2", "alpha", "2.0", {"shared/a.py": "A = 2\n"})
+    assert venv_.pipguard(*args, str(alpha2)).returncode == 0
+    warned = venv_.pipguard(*args, "--on-conflict", "warn", str(beta))
+    assert warned.returncode == 0, warned.stderr
+    assert not (target / "shared" / "a.py").exists()  # pip did delete it: said so
+    assert "2 files of other distributions were deleted" in warned.stderr
+
+
 def test_prefix_install_clash(venv_: Venv, jwt_pair: tuple[Path, Path], tmp_path: Path) -> None:
     jwt, pyjwt = jwt_pair
     prefix = tmp_path / "prefix"

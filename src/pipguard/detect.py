@@ -18,12 +18,13 @@ __all__ = [
     "Owner",
     "find_case_clashes",
     "find_clashes",
+    "find_target_replacements",
     "find_transaction_clashes",
     "judge",
     "verify",
 ]
 
-ClashKind = Literal["differing", "identical", "case", "unowned"]
+ClashKind = Literal["differing", "identical", "case", "unowned", "removed"]
 
 # (absolute path, algorithm) -> the file's hash in RECORD form, or None when it does not exist.
 # Any other answer (no ``=``) says the file could not be hashed: its owner's match is unknown.
@@ -224,6 +225,49 @@ def find_transaction_clashes(
         else:
             clashes.append(Clash(path, display, "unowned", owners))
     return sorted(clashes, key=lambda clash: clash.display)
+
+
+def find_target_replacements(
+    incoming: Iterable[Incoming],
+    index: OwnershipIndex,
+    target: str,
+    on_disk: Iterable[str],
+) -> list[Clash]:
+    """Return the files ``pip install --target --upgrade`` would delete and not write again.
+
+    pip moves each top-level entry of the new tree into ``target`` and, with --upgrade, first
+    deletes whatever stands there under that name, whole. ``on_disk`` lists the files below
+    the entries it will replace. A file another installed distribution lists, or that no
+    distribution lists, is ``removed``; the distributions the transaction replaces (the same
+    names) lose nothing.
+    """
+    wheels = list(incoming)
+    replaced = {wheel.name for wheel in wheels}
+    prefix = target + "/"
+    writers: dict[str, list[Incoming]] = {}
+    planned: set[str] = set()
+    for wheel in wheels:
+        for path, _ in wheel.files:
+            planned.add(path)
+            if path.startswith(prefix):
+                users = writers.setdefault(path[len(prefix) :].partition("/")[0], [])
+                if wheel not in users:
+                    users.append(wheel)
+    clashes: list[Clash] = []
+    for path in sorted(set(on_disk)):
+        if path in planned or is_derived_pyc(path) or not path.startswith(prefix):
+            continue
+        top = path[len(prefix) :].partition("/")[0]
+        rows = index.owners(path)
+        installed = [o for o in _owners(index, path, rows) if o.name not in replaced]
+        if rows and not installed:
+            continue  # a file of the distribution being upgraded
+        by = tuple(
+            Owner(wheel.name, wheel.version, None, path, incoming=True)
+            for wheel in writers.get(top, ())
+        )
+        clashes.append(Clash(path, relative_to(path, target), "removed", (*by, *installed)))
+    return clashes
 
 
 def _algorithm(hash_value: str) -> str:

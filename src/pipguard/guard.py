@@ -14,7 +14,14 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from pipguard.check import DiskHasher, ExistingPaths, scan
-from pipguard.detect import Clash, Incoming, find_clashes, find_transaction_clashes, judge
+from pipguard.detect import (
+    Clash,
+    Incoming,
+    find_clashes,
+    find_target_replacements,
+    find_transaction_clashes,
+    judge,
+)
 from pipguard.environment import (
     Environment,
     InstalledDistribution,
@@ -27,7 +34,7 @@ from pipguard.environment import (
 from pipguard.freshness import FreshnessSnapshot, Settled, directories_to_watch
 from pipguard.lock import Lock, LockTimeout, hold
 from pipguard.ownership import OwnershipIndex
-from pipguard.paths import is_within, resolve_row
+from pipguard.paths import is_within, resolve_row, to_posix
 from pipguard.plan import (
     OutsideError,
     PlannedFile,
@@ -286,6 +293,9 @@ class InstallGuard:
             exists,
             lambda path: next((s for s in sites if path.startswith(s + "/")), sites[-1]),
         )
+        if step.target_upgrade and step.target_dir:
+            doomed = _replaced_by_target(step.target_dir, incoming)
+            found += find_target_replacements(incoming, index, step.target_dir, doomed)
         hasher = DiskHasher(self.env.roots)
         self.clashes = judge(found, hasher)
         self.problems.extend(hasher.problems)
@@ -316,13 +326,7 @@ class InstallGuard:
 
             for table in render.clash_tables(blocking, planned=True):
                 console.print(table)
-            names = render.one_line(", ".join(sorted({o.name for c in blocking for o in c.owners})))
-            return (
-                f"pipguard: stopped before writing anything: {len(blocking)} "
-                f"file{'s' if len(blocking) != 1 else ''} would be overwritten with different "
-                f"content ({names}). To choose whose copy stays, add --winner NAME; "
-                "to install anyway and keep the last writer's copy, add --on-conflict warn."
-            )
+            return render.stop_summary(blocking)
         return None
 
     def _resolve_winners(self, step: Step) -> None:
@@ -349,6 +353,8 @@ class InstallGuard:
             if not named:
                 continue
             winner = named[0]
+            if clash.kind == "removed" and winner in incoming:
+                continue  # writing last does not stop pip deleting the other's directory
             self.resolved.append((clash, winner))
             if winner in incoming:
                 last.add(winner)
@@ -500,6 +506,34 @@ def removed_paths(before: list[InstalledDistribution], replaced: set[str]) -> li
                 if path is not None:
                     paths.append(path)
     return paths
+
+
+def _replaced_by_target(target: str, incoming: list[Incoming]) -> list[str]:
+    """Return every file below the top-level entries pip --target --upgrade will replace.
+
+    pip replaces an existing entry it writes, unless the entry is a link (it warns and keeps
+    it). Links below are listed, never followed.
+    """
+    prefix = target + "/"
+    tops = {
+        path[len(prefix) :].partition("/")[0]
+        for wheel in incoming
+        for path, _ in wheel.files
+        if path.startswith(prefix)
+    }
+    files: list[str] = []
+    for top in sorted(tops):
+        entry = f"{target}/{top}"
+        if os.path.islink(entry) or not os.path.lexists(entry):
+            continue
+        if not os.path.isdir(entry):
+            files.append(entry)
+            continue
+        for folder, dirs, names in os.walk(entry):
+            posix = to_posix(folder)
+            files += [f"{posix}/{name}" for name in names]
+            files += [f"{posix}/{name}" for name in dirs if os.path.islink(f"{folder}/{name}")]
+    return files
 
 
 def _linked_out(

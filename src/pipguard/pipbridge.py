@@ -77,7 +77,9 @@ class Step:
     """The whole transaction, known before pip writes its first file."""
 
     requirements: tuple[Requirement, ...]
-    target_dir: str | None
+    target_dir: str | None  # pip install --target, resolved
+    # --target with --upgrade: pip replaces each top-level entry the wheels write, whole.
+    target_upgrade: bool = False
 
 
 @dataclass
@@ -173,7 +175,10 @@ def _describe(
             scheme = _target_scheme(scheme, to_posix(os.path.realpath(home)), target_dir)
         wheel = req.local_file_path if req.is_wheel and req.local_file_path else None
         planned.append(Requirement(canonical_name(name), wheel, scheme, bool(req.should_reinstall)))
-    return Step(tuple(planned), target_dir)
+    upgrade = bool(getattr(options, "upgrade", False)) if options is not None else False
+    if target_dir:
+        target_dir = to_posix(os.path.realpath(target_dir))
+    return Step(tuple(planned), target_dir, bool(target_dir) and upgrade)
 
 
 def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutcome) -> int:

@@ -27,6 +27,7 @@ __all__ = [
     "problem_table",
     "problem_to_json",
     "shown_path",
+    "stop_summary",
     "visible",
 ]
 
@@ -142,6 +143,13 @@ def planned_hint(clashes: Sequence[Clash]) -> str:
     installed = sorted({o.name for c in clashes for o in c.owners if not o.incoming})
     if all(clash.harmless for clash in clashes):
         return "Harmless: the files already hold the same bytes."
+    if any(clash.kind == "removed" for clash in clashes):
+        whose = f"of {', '.join(installed)}" if installed else "(no RECORD lists them)"
+        return (
+            "pip install --target --upgrade replaces each top-level directory it writes, whole: "
+            f"installing {', '.join(incoming)} would delete these files {whose}. Install them "
+            "into separate --target directories, or leave out --upgrade."
+        )
     if installed:
         return (
             f"Installing {', '.join(incoming)} would overwrite files of {', '.join(installed)} "
@@ -208,11 +216,32 @@ def group_hint(clashes: Sequence[Clash]) -> str:
     )
 
 
+def stop_summary(clashes: Sequence[Clash]) -> str:
+    """Return the sentence that stops an install before it writes, naming what it would do."""
+    names = one_line(", ".join(sorted({o.name for c in clashes for o in c.owners})))
+    removed = sum(1 for clash in clashes if clash.kind == "removed")
+    parts = []
+    if len(clashes) > removed:
+        overwritten = len(clashes) - removed
+        parts.append(f"{_count(overwritten, 'file')} would be overwritten with different content")
+    if removed:
+        parts.append(f"{_count(removed, 'file')} of others would be deleted")
+    return (
+        f"pipguard: stopped before writing anything: {' and '.join(parts)} ({names}). "
+        "To choose whose copy stays, add --winner NAME; to install anyway and keep the last "
+        "writer's copy, add --on-conflict warn."
+    )
+
+
 def overwritten_summary(clashes: Sequence[Clash]) -> str:
     """Return the sentence after an install that went ahead over real clashes (``warn``)."""
-    shared = sum(1 for clash in clashes if clash.kind != "unowned")
-    unowned = len(clashes) - shared
+    shared = sum(1 for clash in clashes if clash.kind not in ("unowned", "removed"))
+    unowned = sum(1 for clash in clashes if clash.kind == "unowned")
+    removed = len(clashes) - shared - unowned
     parts = []
+    if removed:
+        verb = "was" if removed == 1 else "were"
+        parts.append(f"{_count(removed, 'file')} of other distributions {verb} deleted")
     if shared:
         verb = "now belongs" if shared == 1 else "now belong"
         parts.append(f"{_count(shared, 'file')} {verb} to more than one distribution")
@@ -227,6 +256,8 @@ def _owner_cell(clash: Clash, planned: bool) -> str:
     for owner in clash.owners:
         if planned:
             mark = "incoming" if owner.incoming else "installed"
+            if clash.kind == "removed" and not owner.incoming:
+                mark = "installed, deleted"
         elif clash.kind == "case":
             mark = owner.path.rsplit("/", 2)[-2] if "/" in owner.path else owner.path
             mark = f"as {mark}"
@@ -239,6 +270,8 @@ def _owner_cell(clash: Clash, planned: bool) -> str:
         else:
             mark = "on disk" if owner.matches_disk else "lost"
         lines.append(f"{owner.name} {owner.version} ({mark})")
+    if clash.kind == "removed" and all(owner.incoming for owner in clash.owners):
+        lines.append("no owner (deleted)" if planned else "no owner (was deleted)")
     if clash.kind == "unowned":
         replaced = not planned and any(owner.matches_disk for owner in clash.owners)
         lines.append(f"no owner ({'overwritten' if replaced else 'on disk'})")
