@@ -54,9 +54,11 @@ def directories_to_watch(
     """
     roots = tuple(roots)
     wanted: dict[str, None] = dict.fromkeys(d for d in always if os.path.isdir(d))
+    seen: set[str] = set()  # parents already walked: a wheel's files share a few directories
     for path in created:
         parent = path.rpartition("/")[0]
-        while parent and is_within(parent, roots):
+        while parent and parent not in seen and is_within(parent, roots):
+            seen.add(parent)
             if os.path.isdir(parent):
                 wanted.setdefault(parent)
                 break
