@@ -293,6 +293,7 @@ class InstallGuard:
             exists,
             lambda path: next((s for s in sites if path.startswith(s + "/")), sites[-1]),
         )
+        found = _same_generated_scripts(found, planned)
         if step.target_upgrade and step.target_dir:
             doomed = _replaced_by_target(step.target_dir, incoming)
             found += find_target_replacements(incoming, index, step.target_dir, doomed)
@@ -506,6 +507,33 @@ def removed_paths(before: list[InstalledDistribution], replaced: set[str]) -> li
                 if path is not None:
                     paths.append(path)
     return paths
+
+
+def _same_generated_scripts(
+    clashes: list[Clash], planned: list[tuple[Requirement, WheelContents, list[PlannedFile]]]
+) -> list[Clash]:
+    """Call ``identical`` the scripts that wheels of this one transaction generate alike.
+
+    A generated script has no hash before pip writes it, but one pip writes the same bytes
+    for the same group and entry point: two such wheels overlap harmlessly. An installed
+    script was written by another run (another pip, perhaps): it is compared by its bytes.
+    """
+    spec = {
+        (wheel.name, f.path): f.entry_point
+        for _, wheel, files in planned
+        for f in files
+        if f.entry_point is not None
+    }
+    same = []
+    for clash in clashes:
+        points = {spec.get((o.name, clash.path)) for o in clash.owners}
+        alike = clash.kind == "differing" and all(o.incoming for o in clash.owners)
+        same.append(
+            replace(clash, kind="identical")
+            if alike and len(points) == 1 and None not in points
+            else clash
+        )
+    return same
 
 
 def _replaced_by_target(target: str, incoming: list[Incoming]) -> list[str]:

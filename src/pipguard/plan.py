@@ -85,6 +85,8 @@ class PlannedFile:
     record_path: str
     hash: str | None
     member: str | None  # the wheel member it comes from; None for generated scripts
+    # A generated script's group and entry point: pip writes the same bytes for the same one.
+    entry_point: str | None = None
 
 
 def _metadata_header(text: str) -> tuple[str | None, str | None]:
@@ -221,6 +223,8 @@ def plan_wheel(
         planned.append(PlannedFile(path, record_path, entry.hash if entry else None, member))
     suffix = ".exe" if os.name == "nt" else ""
     names = script_names(dict(wheel.console_scripts)) + list(wheel.gui_scripts)
+    specs = {name: f"console_scripts:{spec}" for name, spec in wheel.console_scripts.items()}
+    specs.update((name, f"gui_scripts:{spec}") for name, spec in wheel.gui_scripts.items())
     for script in names:
         if "/" in script or "\\" in script:
             # pip 26.1.2 and later refuse such a name part-way through the install; older ones
@@ -235,5 +239,6 @@ def plan_wheel(
                 f"{os.path.basename(wheel.path)}: script {script[:100]!r} would be "
                 "written outside the environment"
             )
-        planned.append(PlannedFile(path, to_posix(os.path.relpath(path, site)), None, None))
+        record_path = to_posix(os.path.relpath(path, site))
+        planned.append(PlannedFile(path, record_path, None, None, specs.get(script)))
     return planned
