@@ -39,6 +39,19 @@ def check(site: Path, *args: str) -> tuple[int, dict, str]:
     return done.returncode, json.loads(done.stdout), done.stderr
 
 
+def run_pipguard(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m pipguard ARGS`` as a user would, with ``env`` added to the environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipguard", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **env},
+        encoding=env.get("PYTHONIOENCODING"),
+        timeout=120,
+    )
+
+
 def messages(doc: dict) -> list[str]:
     return [p["message"] for p in doc["problems"]]
 
@@ -115,13 +128,7 @@ def test_fifo_and_device_records_do_not_hang(tmp_path: Path) -> None:
     assert [o["matches_disk"] for o in fifo["owners"]] == [None, None]
     assert fifo["winner"] is None
     assert not any(m["path"] == "fifo" for m in doc["modified"])
-    table = subprocess.run(
-        [sys.executable, "-m", "pipguard", "check", "--path", str(site)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "COLUMNS": "80", "NO_COLOR": "1"},
-    )
+    table = run_pipguard("check", "--path", str(site), COLUMNS="80", NO_COLOR="1")
     words = " ".join(table.stdout.split())
     assert "pa 1.0 (unreadable)" in words
     assert "(lost)" not in words
@@ -133,21 +140,11 @@ def test_control_characters_are_shown_not_obeyed(tmp_path: Path) -> None:
     path = "evil\x1b]0;pwned\x07/\x1b[2J.py"
     dist_info(site, "ansi-a", f"{path},{record_hash(b'a')},1\n")
     dist_info(site, "ansi-b", f"{path},{record_hash(b'b')},1\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "pipguard", "check", "--path", str(site)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_pipguard("check", "--path", str(site))
     assert done.returncode == 1
     assert "\x1b" not in done.stdout
     assert "\\x1b[2J.py" in done.stdout
-    owner = subprocess.run(
-        [sys.executable, "-m", "pipguard", "owner", "--path", str(site), "evil\x1b]0;pwned\x07"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    owner = run_pipguard("owner", "--path", str(site), "evil\x1b]0;pwned\x07")
     assert owner.returncode == 0, owner.stderr
     assert "\x1b" not in owner.stdout + owner.stderr
     assert "ansi-a 1.0" in owner.stdout
@@ -157,14 +154,7 @@ def test_a_terminal_that_cannot_show_a_path_gets_it_escaped(tmp_path: Path) -> N
     site = tmp_path / "site"
     dist_info(site, "cafe-a", f"caf\u00e9/__init__.py,{record_hash(b'a')},1\n")
     dist_info(site, "cafe-b", f"caf\u00e9/__init__.py,{record_hash(b'b')},1\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "pipguard", "check", "--path", str(site)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONIOENCODING": "ascii", "NO_COLOR": "1"},
-        encoding="ascii",
-    )
+    done = run_pipguard("check", "--path", str(site), PYTHONIOENCODING="ascii", NO_COLOR="1")
     assert done.returncode == 1, done.stderr
     assert "internal error" not in done.stderr
     assert "caf\\xe9/__init__.py" in done.stdout
