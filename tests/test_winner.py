@@ -49,7 +49,7 @@ def test_winner_holds_in_one_transaction(venv_: Venv, pair: tuple[Path, Path], o
     assert done.returncode == 0, done.stderr
     assert who(venv_) == "pyjwt"
     assert {"jwt-1.3.1.dist-info", "PyJWT-2.9.0.dist-info"} <= dist_infos(venv_)
-    assert "--winner pyjwt: 1 of 1 contested file hold pyjwt's copy (over jwt)" in done.stderr
+    assert "--winner pyjwt: 1 of 1 contested file holds pyjwt's copy (over jwt)" in done.stderr
     (conflict,) = json.loads(journal.read_text())["conflicts"]
     assert conflict["resolution"] == "winner"
     assert conflict["winner"] == "pyjwt"

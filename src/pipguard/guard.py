@@ -886,9 +886,10 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
             )
             losers = sorted({o.name for c in paths for o in c.owners} - {winner})
             print(
-                f"pipguard: --winner {winner}: {held} of {len(paths)} contested "
-                f"file{'s' if len(paths) != 1 else ''} hold {winner}'s copy "
-                f"(over {', '.join(losers)}).",
+                f"pipguard: --winner {render.one_line(winner)}: {held} of {len(paths)} contested "
+                f"file{'s' if len(paths) != 1 else ''} "
+                f"{'holds' if len(paths) == 1 else 'hold'} {render.one_line(winner)}'s copy "
+                f"(over {render.one_line(', '.join(losers))}).",
                 file=sys.stderr,
             )
     if real and options.policy != "ignore" and not outcome.stopped:
