@@ -166,3 +166,19 @@ def test_uninstall_warns_when_another_owner_lists_nothing(
     done = venv_.pipguard("uninstall", "-y", "jwt")
     assert done.returncode == 0, done.stderr
     assert "pyjwt lists no files (no readable RECORD)" in done.stderr
+
+
+def test_uninstall_of_a_record_pip_cannot_read_is_one_line(
+    venv_: Venv, pair: tuple[Path, Path]
+) -> None:
+    both_installed(venv_, pair)
+    record = next(venv_.site.glob("jwt-*.dist-info")) / "RECORD"
+    record.write_bytes(record.read_bytes() + b"\xff\xfe broken\n")
+    before = sorted(p.name for p in venv_.site.rglob("*"))
+    done = venv_.pipguard("uninstall", "-y", "--on-conflict", "warn", "jwt")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().endswith(
+        "pip cannot read this RECORD to uninstall jwt; nothing was removed"
+    )
+    assert sorted(p.name for p in venv_.site.rglob("*")) == before

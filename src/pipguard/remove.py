@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,7 +97,17 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     except LockTimeout as exc:
         print(f"pipguard: error: {exc}; nothing was removed", file=sys.stderr)
         return 1
-    dists, index, _ = scan(env)
+    dists, index, problems = scan(env)
+    unreadable = [p for p in problems if p.distribution in names and "not UTF-8" in p.message]
+    if unreadable:
+        # pip reads a RECORD whole, and fails on it with a traceback: say it in one line.
+        first = unreadable[0]
+        print(
+            f"pipguard: error: {one_line(first.path)}: {first.message}: pip cannot read this "
+            f"RECORD to uninstall {one_line(first.distribution or '')}; nothing was removed",
+            file=sys.stderr,
+        )
+        return 1
     # Each removed distribution's RECORD resolved once, for the shared files and freshness.
     removing = {
         dist.name: removed_paths([dist], {dist.name}) for dist in dists if dist.name in names
@@ -142,9 +153,10 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     )
     code = pipbridge.run_pip(pip_args)
     for path, (data, mode) in kept.items():
-        write_atomically(path, data, mode)
+        if not os.path.lexists(path):  # pip removed it: put it back; else leave it be
+            write_atomically(path, data, mode)
     freshness.settle()
-    if kept and options.policy == "warn":
+    if kept and options.policy == "warn" and code == 0:
         keepers = sorted({n for row in shared for n in row.still_listed_by})
         print(
             f"pipguard: kept {len(kept)} shared file{'s' if len(kept) != 1 else ''} that "
