@@ -410,3 +410,10 @@ def test_metadata_without_a_name_is_a_problem(tmp_path: Path) -> None:
     (problem,) = doc["problems"]
     assert problem["message"] == "has no Name field: named after its directory"
     assert problem["distribution"] == "nameless"
+
+
+@pytest.mark.skipif(shutil.which("yes") is None, reason="needs the yes program")
+def test_a_python_that_never_stops_talking_is_cut_off(tmp_path: Path) -> None:
+    done = run_pipguard("check", "--python", str(shutil.which("yes")))
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("answered with more than 1 MiB; not a Python interpreter")
