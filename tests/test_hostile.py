@@ -417,3 +417,16 @@ def test_a_python_that_never_stops_talking_is_cut_off(tmp_path: Path) -> None:
     done = run_pipguard("check", "--python", str(shutil.which("yes")))
     assert done.returncode == 2
     assert done.stderr.strip().endswith("answered with more than 1 MiB; not a Python interpreter")
+
+
+def test_a_file_name_that_is_not_utf8_stays_valid_json(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    # A .dist-info whose name is not UTF-8 (and has no RECORD): named in a problem.
+    os.mkdir(os.fsencode(site) + b"/bad\xff-1.0.dist-info")
+    code, doc, _ = check(site)
+    assert code == 1
+    paths = [p["path"] for p in doc["problems"]]
+    assert any("bad\\xff-1.0.dist-info" in path for path in paths)
+    text = json.dumps(doc, ensure_ascii=False)
+    text.encode("utf-8")  # no lone surrogate survives: strict parsers accept it

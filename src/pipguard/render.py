@@ -86,9 +86,23 @@ def install_to_json(clash: Clash, resolution: str) -> dict[str, Any]:
     return document
 
 
+def _json_text(text: str) -> str:
+    """Return a file name as valid Unicode: bytes that were not UTF-8 become ``\\xNN``.
+
+    Python keeps such bytes as lone surrogates, which strict JSON parsers reject.
+    """
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def problem_to_json(problem: Problem) -> dict[str, Any]:
     """Return the JSON form of one problem."""
-    return {"distribution": problem.distribution, "path": problem.path, "message": problem.message}
+    return {
+        "distribution": problem.distribution and _json_text(problem.distribution),
+        "path": _json_text(problem.path),
+        "message": _json_text(problem.message),
+    }
 
 
 def _states(states: Iterable[FileState]) -> list[dict[str, str]]:
@@ -101,7 +115,7 @@ def check_to_json(result: CheckResult) -> dict[str, Any]:
         "version": 1,
         "environment": {
             "python": result.environment.python,
-            "paths": list(result.environment.scan_dirs),
+            "paths": [_json_text(path) for path in result.environment.scan_dirs],
         },
         "distributions": result.distributions,
         "files": result.files,
