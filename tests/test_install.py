@@ -564,3 +564,9 @@ def test_journal_follows_a_link_and_writes_a_fifo_straight(venv_: Venv, wheel_di
     assert again.returncode == 0, again.stderr
     assert json.loads(received[0])["outcome"] == "installed"
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    # /dev/stdout of a process whose output is a pipe, as in a Docker build log.
+    piped = venv_.pipguard(
+        "install", "--no-deps", "--force-reinstall", "-q", "--journal", "/dev/stdout", str(wheel)
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout)["outcome"] == "installed"

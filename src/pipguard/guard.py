@@ -728,10 +728,11 @@ def _write_journal(target: str, document: dict[str, Any]) -> bool:
         return True
     # Write beside the target and rename: a reader never sees half a journal. A link is
     # followed (the link stays); a FIFO or a device such as /dev/stdout is written straight.
-    real = os.path.realpath(target)
+    real = os.path.realpath(target) if os.path.islink(target) else target
     try:
-        if os.path.exists(real) and not os.path.isfile(real):
-            with open(real, "w", encoding="utf-8") as handle:
+        if os.path.exists(target) and not os.path.isfile(target):
+            # Opened by its own name: /dev/stdout resolves to a pipe no path can reopen.
+            with open(target, "w", encoding="utf-8") as handle:
                 handle.write(text)
             return True
         temp = f"{real}.pipguard-tmp"
