@@ -129,6 +129,21 @@ def test_scripts_from_one_entry_point_in_one_transaction_are_identical(
     check = venv_.pipguard("check", "--format", "json")
     (conflict,) = json.loads(check.stdout)["conflicts"]
     assert (conflict["path"], conflict["kind"]) == ("../../../bin/sametool", "identical")
+    # A third, later, declaring the same entry point: the installed scripts say the same.
+    third = build_wheel(
+        wheel_dir,
+        "same-c",
+        "1.0",
+        {"same_c.py": ""},
+        console_scripts={"sametool": "json.tool:main"},
+    )
+    assert venv_.pipguard("install", "--no-deps", str(third)).returncode == 0
+    other = build_wheel(
+        wheel_dir, "same-d", "1.0", {"same_d.py": ""}, console_scripts={"sametool": "json:main"}
+    )
+    stopped = venv_.pipguard("install", "--no-deps", str(other))
+    assert stopped.returncode == 1
+    assert "bin/sametool" in stopped.stderr
 
 
 def test_warn_judges_a_script_clash_by_the_final_records(venv_: Venv, wheel_dir: Path) -> None:
@@ -305,7 +320,15 @@ def test_target_upgrade_that_would_delete_another_distributions_files(
     assert done.returncode == 1, done.stderr
     assert tree(target) == before
     words = " ".join(done.stderr.split())
-    assert "shared/a.py removed beta 1.0 (incoming) alpha 1.0 (installed, deleted)" in words
+    assert (
+        "shared/a.py removed beta 1.0 (replaces the directory) alpha 1.0 (installed, deleted)"
+        in words
+    )
+    # --winner cannot save a directory pip deletes whole: still stopped, nothing written.
+    winner = venv_.pipguard(*args, "--winner", "alpha", str(beta))
+    assert winner.returncode == 1, winner.stderr
+    assert tree(target) == before
+    assert "internal error" not in winner.stderr
     assert "bin/alpha removed" in words
     assert "replaces each top-level directory it writes, whole" in words
     # An upgrade of alpha itself deletes nothing of anyone else's.
@@ -315,6 +338,45 @@ def test_target_upgrade_that_would_delete_another_distributions_files(
     assert warned.returncode == 0, warned.stderr
     assert not (target / "shared" / "a.py").exists()  # pip did delete it: said so
     assert "2 files of other distributions were deleted" in warned.stderr
+    assert "Harmless" not in warned.stderr
+    assert "pip deleted these files of alpha" in " ".join(warned.stderr.split())
+
+
+def test_target_upgrade_of_a_distribution_with_scripts_passes(
+    venv_: Venv, wheel_dir: Path, tmp_path: Path
+) -> None:
+    # pip's --target RECORDs list scripts as ../../bin/tool (from its temporary lib/python).
+    target = tmp_path / "target"
+    scripts = {"toola": "toola:m"}
+    old = build_wheel(wheel_dir / "1", "toola", "1.0", {"toola.py": ""}, console_scripts=scripts)
+    new = build_wheel(wheel_dir / "2", "toola", "2.0", {"toola.py": "#"}, console_scripts=scripts)
+    assert venv_.pipguard("install", "--no-deps", "--target", str(target), str(old)).returncode == 0
+    done = venv_.pipguard("install", "--no-deps", "--target", str(target), "--upgrade", str(new))
+    assert done.returncode == 0, done.stderr
+    check = venv_.pipguard("check", "--format", "json", "--path", str(target))
+    messages = [p["message"] for p in json.loads(check.stdout)["problems"]]
+    assert not any("points outside" in m for m in messages), messages
+    # pip --target --upgrade replaces toola.py and bin/ but leaves toola-1.0.dist-info.
+    assert messages == ["installed twice in one directory: 1.0 and 2.0"]
+
+
+@pytest.mark.parametrize("together", [False, True])
+def test_a_file_where_a_directory_is_needed_is_stopped(
+    venv_: Venv, wheel_dir: Path, together: bool
+) -> None:
+    # pip would write dirchild_ok.py, then fail on filepar_data/sub.py: 'Not a directory'.
+    filepar = build_wheel(wheel_dir, "filepar", "1.0", {"filepar_data": "a file\n"})
+    dirchild = build_wheel(
+        wheel_dir, "dirchild", "1.0", {"dirchild_ok.py": "", "filepar_data/sub.py": ""}
+    )
+    if not together:
+        assert venv_.pipguard("install", "--no-deps", str(filepar)).returncode == 0
+    before = tree(venv_.root)
+    wheels = [str(filepar), str(dirchild)] if together else [str(dirchild)]
+    done = venv_.pipguard("install", "--no-deps", "--on-conflict", "warn", *wheels)
+    assert done.returncode == 1, done.stderr
+    assert "filepar_data/sub.py needs a directory where the file filepar_data is" in done.stderr
+    assert tree(venv_.root) == before
 
 
 def test_prefix_install_clash(venv_: Venv, jwt_pair: tuple[Path, Path], tmp_path: Path) -> None:
@@ -441,13 +503,11 @@ def test_concurrent_runs_wait_for_the_lock(venv_: Venv, wheel_dir: Path) -> None
 
 
 def test_pip_failing_mid_transaction_is_journaled(venv_: Venv, wheel_dir: Path) -> None:
-    # The second wheel writes a file where a directory stands: pip fails on it, after the
-    # first wheel is in. Under warn, pipguard lets pip try, keeps pip's exit code and says
-    # in the journal what had been written.
-    (venv_.site / "blocker").mkdir()
-    (venv_.site / "blocker" / "inside.txt").write_text("x")
+    # The second wheel's console script has no module:attr: pip writes its files, then
+    # refuses the script, after the first wheel is in. Under warn, pipguard lets pip try,
+    # keeps pip's exit code and says in the journal what had been written.
     good = build_wheel(wheel_dir, "good", "1.0", {"good.py": "G = 1\n"})
-    bad = build_wheel(wheel_dir, "bad", "1.0", {"blocker": "not a directory\n"})
+    bad = build_wheel(wheel_dir, "bad", "1.0", {"bad.py": ""}, console_scripts={"bad": "nocolon"})
     journal = venv_.root / "j.json"
     done = venv_.pipguard(
         "install",
@@ -459,7 +519,7 @@ def test_pip_failing_mid_transaction_is_journaled(venv_: Venv, wheel_dir: Path) 
         str(good),
         str(bad),
     )
-    plain = venv_.run("-m", "pip", "install", "--no-deps", str(bad))
+    plain = Venv(venv_.root.parent / "plain").run("-m", "pip", "install", "--no-deps", str(bad))
     assert done.returncode == plain.returncode != 0
     assert "Traceback" not in done.stderr
     doc = json.loads(journal.read_text())
@@ -469,9 +529,9 @@ def test_pip_failing_mid_transaction_is_journaled(venv_: Venv, wheel_dir: Path) 
 
 
 def test_a_wheel_pip_failed_half_way_is_journaled_as_partial(venv_: Venv, wheel_dir: Path) -> None:
-    (venv_.site / "blocker").mkdir()
-    (venv_.site / "blocker" / "inside.txt").write_text("x")
-    half = build_wheel(wheel_dir, "half", "1.0", {"half/a.py": "A = 1\n", "blocker": "file\n"})
+    half = build_wheel(
+        wheel_dir, "half", "1.0", {"half/a.py": "A = 1\n"}, console_scripts={"half": "nocolon"}
+    )
     journal = venv_.root / "j.json"
     done = venv_.pipguard(
         "install", "--no-deps", "--on-conflict", "warn", "--journal", str(journal), str(half)
@@ -480,8 +540,10 @@ def test_a_wheel_pip_failed_half_way_is_journaled_as_partial(venv_: Venv, wheel_
     assert "0 of 1 distributions were installed" in done.stderr
     doc = json.loads(journal.read_text())
     assert doc["installed"] == []
-    assert doc["partial"] == [{"name": "half", "version": "1.0", "files": ["half/a.py"]}]
-    assert (venv_.site / "half" / "a.py").exists()  # what the journal says is really there
+    (partial,) = doc["partial"]
+    assert (partial["name"], partial["version"]) == ("half", "1.0")
+    assert "half/a.py" in partial["files"]
+    assert all((venv_.site / f).exists() for f in partial["files"])  # really there
 
 
 # After pip writes a wheel: say so in a marker file, then keep pip busy for the interrupt.
@@ -566,7 +628,7 @@ def test_journal_follows_a_link_and_writes_a_fifo_straight(venv_: Venv, wheel_di
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
     # /dev/stdout of a process whose output is a pipe, as in a Docker build log.
     piped = venv_.pipguard(
-        "install", "--no-deps", "--force-reinstall", "-q", "--journal", "/dev/stdout", str(wheel)
-    )
+        "install", "--no-deps", "--force-reinstall", "--journal", "/dev/stdout", str(wheel)
+    )  # pip's own lines go to stderr, as with -: stdout holds the journal alone
     assert piped.returncode == 0, piped.stderr
     assert json.loads(piped.stdout)["outcome"] == "installed"

@@ -186,3 +186,13 @@ class Venv:
 
 def python_version() -> str:
     return f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def corrupt_member(wheel: Path, member: str) -> None:
+    """Damage one member's bytes in place: its CRC no longer matches, so reading it fails."""
+    data = bytearray(wheel.read_bytes())
+    with zipfile.ZipFile(wheel) as archive:
+        info = archive.getinfo(member)
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start : start + 4] = b"XXXX"
+    wheel.write_bytes(bytes(data))

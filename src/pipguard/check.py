@@ -99,7 +99,7 @@ class CheckResult:
 def scan(env: Environment) -> tuple[list[InstalledDistribution], OwnershipIndex, list[Problem]]:
     """Read every distribution of ``env`` and index the paths their RECORDs list."""
     dists, problems = read_distributions(env)
-    index, index_problems = build_index(dists, env.roots)
+    index, index_problems = build_index(dists, env.roots, env.target_layout)
     return dists, index, problems + index_problems
 
 

@@ -52,6 +52,9 @@ class Environment:
     roots: tuple[str, ...]
     scheme: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     case_insensitive: bool = False
+    # A pip --target directory: pip wrote its RECORDs in a temporary home, relative to its
+    # lib/python, so a script shows as ../../bin/tool where the target holds bin/tool.
+    target_layout: bool = False
 
 
 @dataclass
@@ -211,6 +214,7 @@ def describe_paths(directories: Iterable[str]) -> Environment:
         roots=tuple(dirs),
         scheme={"purelib": dirs[0], "platlib": dirs[0]} if dirs else {},
         case_insensitive=sys.platform in ("darwin", "win32"),
+        target_layout=True,
     )
 
 

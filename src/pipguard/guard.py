@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -43,6 +43,7 @@ from pipguard.plan import (
     WheelError,
     plan_wheel,
     read_wheel,
+    script_specs,
 )
 
 if TYPE_CHECKING:
@@ -217,7 +218,7 @@ class InstallGuard:
         from pipguard import pipbridge
 
         self.step = step
-        self.env = _step_environment([r.scheme for r in step.requirements])
+        self.env = _step_environment([r.scheme for r in step.requirements], step.target_dir)
         if self.env.scan_dirs:
             # Held until this process ends: through pip's writes and pipguard's own afterwards.
             try:
@@ -251,11 +252,20 @@ class InstallGuard:
             self.wheels.append(wheel)
             self.problems.extend(wheel.problems)
             planned.append((requirement, wheel, files))
-        linked_out = _linked_out(planned, self.env.roots)
-        if linked_out and self.options.policy != "ignore":
-            return f"pipguard: {linked_out}; nothing was installed"
-        claimed = Counter(f.path for _, _, files in planned for f in files)
         exists = ExistingPaths()
+        replaced = {r.name for r in step.requirements if r.reinstall}
+
+        def goes_first(path: str) -> bool:
+            # pip removes the replaced distributions' files before it writes the new ones.
+            owners = {index.dists[n].name for n, _ in index.owners(path)}
+            return bool(owners) and owners <= replaced
+
+        unwritable = _linked_out(planned, self.env.roots) or _in_the_way(
+            planned, exists, goes_first
+        )
+        if unwritable and self.options.policy != "ignore":
+            return f"pipguard: {unwritable}; nothing was installed"
+        claimed = Counter(f.path for _, _, files in planned for f in files)
         for _, wheel, files in planned:
             self.fresh_files[(wheel.name, wheel.version)] = [
                 (f.path, f.record_path) for f in files if not exists(f.path)
@@ -293,7 +303,7 @@ class InstallGuard:
             exists,
             lambda path: next((s for s in sites if path.startswith(s + "/")), sites[-1]),
         )
-        found = _same_generated_scripts(found, planned)
+        found = _same_generated_scripts(found, planned, self.before)
         if step.target_upgrade and step.target_dir:
             doomed = _replaced_by_target(step.target_dir, incoming)
             found += find_target_replacements(incoming, index, step.target_dir, doomed)
@@ -354,8 +364,8 @@ class InstallGuard:
             if not named:
                 continue
             winner = named[0]
-            if clash.kind == "removed" and winner in incoming:
-                continue  # writing last does not stop pip deleting the other's directory
+            if clash.kind == "removed":
+                continue  # pip deletes the whole directory: no order or write-back saves it
             self.resolved.append((clash, winner))
             if winner in incoming:
                 last.add(winner)
@@ -458,7 +468,9 @@ class InstallGuard:
         env = self.env
         if self.step is not None:
             # Directories may exist only now (a new --target or --prefix).
-            env = _step_environment([r.scheme for r in self.step.requirements])
+            env = _step_environment(
+                [r.scheme for r in self.step.requirements], self.step.target_dir
+            )
         after, index, _ = scan(env)
         hasher = DiskHasher(env.roots)
         if self.fallback_reason is not None:
@@ -510,13 +522,15 @@ def removed_paths(before: list[InstalledDistribution], replaced: set[str]) -> li
 
 
 def _same_generated_scripts(
-    clashes: list[Clash], planned: list[tuple[Requirement, WheelContents, list[PlannedFile]]]
+    clashes: list[Clash],
+    planned: list[tuple[Requirement, WheelContents, list[PlannedFile]]],
+    installed: list[InstalledDistribution],
 ) -> list[Clash]:
-    """Call ``identical`` the scripts that wheels of this one transaction generate alike.
+    """Call ``identical`` the console scripts every owner generates from one entry point.
 
-    A generated script has no hash before pip writes it, but one pip writes the same bytes
-    for the same group and entry point: two such wheels overlap harmlessly. An installed
-    script was written by another run (another pip, perhaps): it is compared by its bytes.
+    A generated script has no hash before pip writes it, but pip writes it from its group and
+    entry point alone: where every owner, incoming or installed (by its entry_points.txt),
+    declares the same one, the clash changes nothing that runs.
     """
     spec = {
         (wheel.name, f.path): f.entry_point
@@ -524,16 +538,39 @@ def _same_generated_scripts(
         for f in files
         if f.entry_point is not None
     }
+    dists = {dist.name: dist for dist in installed}
     same = []
     for clash in clashes:
-        points = {spec.get((o.name, clash.path)) for o in clash.owners}
-        alike = clash.kind == "differing" and all(o.incoming for o in clash.owners)
+        if clash.kind != "differing" or not any((o.name, clash.path) in spec for o in clash.owners):
+            same.append(clash)
+            continue
+        points = {
+            spec.get((o.name, clash.path))
+            if o.incoming
+            else _declared_script(dists.get(o.name), clash.path)
+            for o in clash.owners
+        }
+        alike = True
         same.append(
             replace(clash, kind="identical")
             if alike and len(points) == 1 and None not in points
             else clash
         )
     return same
+
+
+def _declared_script(dist: InstalledDistribution | None, path: str) -> str | None:
+    """Return the group and entry point an installed distribution declares for a script."""
+    if dist is None:
+        return None
+    name = path.rpartition("/")[2].removesuffix(".exe")
+    try:
+        with open_inside(f"{dist.metadata_dir}/entry_points.txt", (dist.site,)) as handle:
+            text = handle.read().decode("utf-8")
+        spec = script_specs(text, dist.metadata_dir).get(name)
+    except (OSError, UnicodeDecodeError, WheelError):
+        return None
+    return spec.replace(" ", "") if spec else None
 
 
 def _replaced_by_target(target: str, incoming: list[Incoming]) -> list[str]:
@@ -564,6 +601,49 @@ def _replaced_by_target(target: str, incoming: list[Incoming]) -> list[str]:
     return files
 
 
+def _in_the_way(
+    planned: list[tuple[Requirement, WheelContents, list[PlannedFile]]],
+    exists: ExistingPaths,
+    goes_first: Callable[[str], bool],
+) -> str | None:
+    """Say which planned file pip could not write, a file and a directory sharing one path.
+
+    pip would fail on it half-way through, with the wheels before it written: a file stands
+    where a planned file needs a directory (on disk, or planned by another wheel), or a
+    directory stands where a file is planned.
+    """
+    files = {f.path for _, _, fs in planned for f in fs}
+    fine: set[str] = set()  # directories known to exist, or to be creatable
+    for _, wheel, fs in planned:
+        shown = os.path.basename(wheel.path)
+        for planned_file in fs:
+            path = planned_file.path
+            is_dir = exists(path) and os.path.isdir(path) and not os.path.islink(path)
+            if is_dir and not any(goes_first(p) for p in _files_below(path)):
+                return f"{shown}: {planned_file.record_path} would be a file where a directory is"
+            parent = planned_file.path.rpartition("/")[0]
+            while parent and parent not in fine:
+                on_disk = os.path.lexists(parent) and not os.path.isdir(parent)
+                if parent in files or (on_disk and not goes_first(parent)):
+                    return (
+                        f"{shown}: {planned_file.record_path} needs a directory where the file "
+                        f"{parent.rpartition('/')[2]} is"
+                    )
+                fine.add(parent)
+                if os.path.isdir(parent):
+                    break
+                parent = parent.rpartition("/")[0]
+    return None
+
+
+def _files_below(directory: str) -> list[str]:
+    """Return the files below ``directory``, links not followed (a few: it is in the way)."""
+    found = []
+    for folder, _, names in os.walk(directory):
+        found += [f"{to_posix(folder)}/{name}" for name in names]
+    return found
+
+
 def _linked_out(
     planned: list[tuple[Requirement, WheelContents, list[PlannedFile]]], roots: tuple[str, ...]
 ) -> str | None:
@@ -591,7 +671,7 @@ def _site(scheme: Scheme, wheel: WheelContents) -> str:
     return scheme.purelib if wheel.root_is_purelib else scheme.platlib
 
 
-def _step_environment(schemes: list[Scheme]) -> Environment:
+def _step_environment(schemes: list[Scheme], target: str | None = None) -> Environment:
     """The environment an install step writes into: its scheme's directories and install base."""
     # Schemes differ only by their headers directory: dedupe before touching the disk.
     libs = dict.fromkeys(d for s in schemes for d in (s.purelib, s.platlib))
@@ -605,7 +685,12 @@ def _step_environment(schemes: list[Scheme]) -> Environment:
     for candidate in bases:
         if not is_within(candidate, roots):
             roots = [r for r in roots if not is_within(r, [candidate])] + [candidate]
-    return Environment(python=sys.executable, scan_dirs=tuple(scan_dirs), roots=tuple(roots))
+    return Environment(
+        python=sys.executable,
+        scan_dirs=tuple(scan_dirs),
+        roots=tuple(roots),
+        target_layout=bool(target),
+    )
 
 
 def _true_hashes(
@@ -684,7 +769,14 @@ def _journal_document(
         "removed": [_journal_dist(d) for d in removed],
         "conflicts": [
             render.install_to_json(
-                c, "harmless" if harmless else "winner" if c.path in won else resolution
+                c,
+                "harmless"
+                if harmless
+                else "winner"
+                if c.path in won
+                else "deleted"
+                if c.kind == "removed" and resolution == "overwritten"
+                else resolution,
             )
             for c, harmless in verdicts
         ],
@@ -707,9 +799,13 @@ def _journal_dist(dist: InstalledDistribution) -> dict[str, Any]:
 def _journal_problem(target: str) -> str | None:
     """Return why the journal cannot be written to ``target``, checked before pip runs."""
     if target == "-":
-        return None
+        return None if sys.stdout is not None else "--journal -: there is no standard output"
     if not target:
         return "--journal needs a file name (or - for stdout)"
+    if os.path.exists(target) and not os.path.isfile(target) and not os.path.isdir(target):
+        return None  # a device or FIFO by any name (/dev/stdout): written straight
+    if os.path.islink(target):
+        target = os.path.realpath(target)  # written beside where the link leads
     if os.path.isdir(target):
         return f"--journal {target}: is a directory"
     parent = os.path.dirname(os.path.abspath(target))
@@ -718,6 +814,19 @@ def _journal_problem(target: str) -> str | None:
     if not os.access(parent, os.W_OK):
         return f"--journal {target}: cannot write in {parent}"
     return None
+
+
+def _is_stdout(target: str | None) -> bool:
+    """Tell whether the journal goes to standard output (``-``, or /dev/stdout by any name)."""
+    if target is None:
+        return False
+    if target == "-":
+        return True
+    try:
+        journal, stdout = os.stat(target), os.fstat(sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        return False
+    return (journal.st_dev, journal.st_ino) == (stdout.st_dev, stdout.st_ino)
 
 
 def _write_journal(target: str, document: dict[str, Any]) -> bool:
@@ -844,7 +953,7 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
 
     guard = InstallGuard(options)
     outcome = pipbridge.StepOutcome()
-    stdout_for_pip = sys.stderr if options.journal == "-" else sys.stdout
+    stdout_for_pip = sys.stderr if _is_stdout(options.journal) else sys.stdout
     try:
         with contextlib.redirect_stdout(stdout_for_pip):
             code = pipbridge.run_guarded_install(pip_args, guard, outcome)

@@ -99,7 +99,7 @@ def _claim(index: OwnershipIndex, path: str, row: Row) -> None:
 
 
 def build_index(
-    dists: Iterable[InstalledDistribution], roots: tuple[str, ...]
+    dists: Iterable[InstalledDistribution], roots: tuple[str, ...], target_layout: bool = False
 ) -> tuple[OwnershipIndex, list[Problem]]:
     """Index every RECORD row of ``dists``; rows that leave ``roots`` become problems instead.
 
@@ -129,6 +129,9 @@ def build_index(
         single.update(new)
         for row, hash_value in odd:
             resolved = resolve_row(base, row)
+            if target_layout and row.startswith("../../") and not is_within(resolved or "", roots):
+                # pip --target: ../../bin/tool from its temporary home's lib/python is bin/tool.
+                resolved = resolve_row(base, row[len("../../") :])
             if resolved is None or not is_within(resolved, roots):
                 problems.append(
                     Problem(

@@ -22,6 +22,7 @@ __all__ = [
     "WheelError",
     "plan_wheel",
     "read_wheel",
+    "script_specs",
 ]
 
 SCHEME_KEYS = ("purelib", "platlib", "headers", "scripts", "data")
@@ -100,6 +101,14 @@ def _metadata_header(text: str) -> tuple[str | None, str | None]:
         elif key.lower() == "version" and version is None:
             version = value.strip()
     return name, version
+
+
+def script_specs(text: str, source: str) -> dict[str, str]:
+    """Return script name -> ``group:entry point`` from an ``entry_points.txt``'s text."""
+    console, gui = _entry_points(text, source)
+    specs = {name: f"console_scripts:{spec}" for name, spec in console.items()}
+    specs.update((name, f"gui_scripts:{spec}") for name, spec in gui.items())
+    return specs
 
 
 def _entry_points(text: str, source: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -225,6 +234,7 @@ def plan_wheel(
     names = script_names(dict(wheel.console_scripts)) + list(wheel.gui_scripts)
     specs = {name: f"console_scripts:{spec}" for name, spec in wheel.console_scripts.items()}
     specs.update((name, f"gui_scripts:{spec}") for name, spec in wheel.gui_scripts.items())
+    specs = {name: spec.replace(" ", "") for name, spec in specs.items()}
     for script in names:
         if "/" in script or "\\" in script:
             # pip 26.1.2 and later refuse such a name part-way through the install; older ones

@@ -191,6 +191,18 @@ def group_hint(clashes: Sequence[Clash]) -> str:
     """
     names = sorted({owner.name for clash in clashes for owner in clash.owners})
     real = [clash for clash in clashes if clash.kind == "differing"]
+    gone = sorted(
+        {o.name for c in clashes if c.kind == "removed" for o in c.owners if not o.incoming}
+    )
+    if any(clash.kind == "removed" for clash in clashes):
+        whose = f"of {', '.join(gone)} " if gone else ""
+        return (
+            f"pip deleted these files {whose}with the directory it replaced: "
+            + (f"pipguard repair {' '.join(gone)}" if gone else "reinstall what needs them")
+            + " puts them back, in the same --target only if the directories no longer clash."
+        )
+    if any(clash.kind == "unowned" for clash in clashes) and not real:
+        return "These files, which no distribution listed, were overwritten by the install."
     if not real:
         if any(clash.kind == "case" for clash in clashes):
             return "These paths are one file on macOS and Windows: the last install wins there."
@@ -232,18 +244,27 @@ def group_hint(clashes: Sequence[Clash]) -> str:
 
 def stop_summary(clashes: Sequence[Clash]) -> str:
     """Return the sentence that stops an install before it writes, naming what it would do."""
-    names = one_line(", ".join(sorted({o.name for c in clashes for o in c.owners})))
-    removed = sum(1 for clash in clashes if clash.kind == "removed")
+    removed = [clash for clash in clashes if clash.kind == "removed"]
+    overwritten = [clash for clash in clashes if clash.kind != "removed"]
     parts = []
-    if len(clashes) > removed:
-        overwritten = len(clashes) - removed
-        parts.append(f"{_count(overwritten, 'file')} would be overwritten with different content")
+    if overwritten:
+        names = one_line(", ".join(sorted({o.name for c in overwritten for o in c.owners})))
+        parts.append(
+            f"{_count(len(overwritten), 'file')} would be overwritten with different content "
+            f"({names})"
+        )
     if removed:
-        parts.append(f"{_count(removed, 'file')} of others would be deleted")
+        losers = sorted({o.name for c in removed for o in c.owners if not o.incoming})
+        whose = f" of {one_line(', '.join(losers))}" if losers else ""
+        parts.append(f"{_count(len(removed), 'file')}{whose} would be deleted")
+    advice = []
+    if overwritten:
+        advice.append("to choose whose copy stays, add --winner NAME")
+    advice.append("to install anyway, add --on-conflict warn")
+    advice_text = "; ".join(advice)
     return (
-        f"pipguard: stopped before writing anything: {' and '.join(parts)} ({names}). "
-        "To choose whose copy stays, add --winner NAME; to install anyway and keep the last "
-        "writer's copy, add --on-conflict warn."
+        f"pipguard: stopped before writing anything: {' and '.join(parts)}. "
+        f"{advice_text[0].upper()}{advice_text[1:]}."
     )
 
 
@@ -268,10 +289,13 @@ def overwritten_summary(clashes: Sequence[Clash]) -> str:
 def _owner_cell(clash: Clash, planned: bool) -> str:
     lines = []
     for owner in clash.owners:
-        if planned:
+        if clash.kind == "removed":
+            if owner.incoming:
+                mark = "replaces the directory" if planned else "replaced the directory"
+            else:
+                mark = "installed, deleted" if planned else "deleted"
+        elif planned:
             mark = "incoming" if owner.incoming else "installed"
-            if clash.kind == "removed" and not owner.incoming:
-                mark = "installed, deleted"
         elif clash.kind == "case":
             mark = owner.path.rsplit("/", 2)[-2] if "/" in owner.path else owner.path
             mark = f"as {mark}"
