@@ -195,11 +195,11 @@ def group_hint(clashes: Sequence[Clash]) -> str:
         {o.name for c in clashes if c.kind == "removed" for o in c.owners if not o.incoming}
     )
     if any(clash.kind == "removed" for clash in clashes):
-        whose = f"of {', '.join(gone)} " if gone else ""
+        whose = f" of {', '.join(gone)}" if gone else ""
         return (
-            f"pip deleted these files {whose}with the directory it replaced: "
-            + (f"pipguard repair {' '.join(gone)}" if gone else "reinstall what needs them")
-            + " puts them back, in the same --target only if the directories no longer clash."
+            f"pip deleted these files{whose} with the directory it replaced. Reinstalling "
+            f"{' and '.join(gone) or 'what needs them'} puts them back and deletes the others' "
+            "in turn: give them separate --target directories."
         )
     if any(clash.kind == "unowned" for clash in clashes) and not real:
         return "These files, which no distribution listed, were overwritten by the install."
