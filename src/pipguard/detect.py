@@ -31,12 +31,15 @@ ClashKind = Literal["differing", "identical", "case", "unowned", "removed"]
 HashReader = Callable[[str, str], "str | None"]
 
 
+def _unhashable(on_disk: str | None) -> bool:
+    """Tell whether a :data:`HashReader` answer says the file exists but could not be hashed."""
+    return on_disk is not None and "=" not in on_disk
+
+
 def _matches(read_hash: HashReader, path: str, hash_value: str) -> bool | None:
     """Tell whether the file holds ``hash_value``; None when it could not be read."""
     on_disk = read_hash(path, hash_value.partition("=")[0])
-    if on_disk is not None and "=" not in on_disk:
-        return None
-    return on_disk == hash_value
+    return None if _unhashable(on_disk) else on_disk == hash_value
 
 
 @dataclass(frozen=True)
@@ -318,7 +321,7 @@ def verify(
             if hash_value is None:
                 continue
             on_disk = read_hash(path, _algorithm(hash_value))
-            if on_disk == hash_value or (on_disk is not None and "=" not in on_disk):
+            if on_disk == hash_value or _unhashable(on_disk):
                 continue  # the same, or unreadable: the reader names it as a problem
             dist = index.dists[number]
             state = FileState(relative_to(path, dist.site), dist.name)

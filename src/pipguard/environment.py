@@ -67,6 +67,7 @@ class InstalledDistribution:
     base: str
     record_text: str | None  # RECORD (or legacy installed-files.txt); None when unreadable
     kind: str = "dist-info"
+    not_utf8: tuple[int, ...] = ()  # RECORD lines that are not UTF-8 (left empty in the text)
 
     @property
     def entries(self) -> list[RecordEntry] | None:
@@ -398,6 +399,7 @@ def _read_one(base: str, dirname: str, problems: list[Problem]) -> InstalledDist
     version = raw_version or fallback_version
     record_file = f"{metadata_dir}/{'installed-files.txt' if legacy else 'RECORD'}"
     text: str | None = None
+    not_utf8: list[int] = []
     try:
         text, not_utf8 = _read_text(record_file, roots, plain_dir)
         problems.extend(Problem(name, record_file, f"line {n}: not UTF-8") for n in not_utf8)
@@ -412,7 +414,13 @@ def _read_one(base: str, dirname: str, problems: list[Problem]) -> InstalledDist
     base_for_rows = metadata_dir if legacy else base
     # The rows are parsed (and their issues reported) once, where the index is built.
     return InstalledDistribution(
-        name, version, metadata_dir, base_for_rows, text, "egg-info" if legacy else "dist-info"
+        name,
+        version,
+        metadata_dir,
+        base_for_rows,
+        text,
+        "egg-info" if legacy else "dist-info",
+        tuple(not_utf8),
     )
 
 

@@ -550,12 +550,8 @@ def _same_generated_scripts(
             else _declared_script(dists.get(o.name), clash.path)
             for o in clash.owners
         }
-        alike = True
-        same.append(
-            replace(clash, kind="identical")
-            if alike and len(points) == 1 and None not in points
-            else clash
-        )
+        alike = len(points) == 1 and None not in points
+        same.append(replace(clash, kind="identical") if alike else clash)
     return same
 
 
@@ -567,10 +563,9 @@ def _declared_script(dist: InstalledDistribution | None, path: str) -> str | Non
     try:
         with open_inside(f"{dist.metadata_dir}/entry_points.txt", (dist.site,)) as handle:
             text = handle.read().decode("utf-8")
-        spec = script_specs(text, dist.metadata_dir).get(name)
+        return script_specs(text, dist.metadata_dir).get(name)
     except (OSError, UnicodeDecodeError, WheelError):
         return None
-    return spec.replace(" ", "") if spec else None
 
 
 def _replaced_by_target(target: str, incoming: list[Incoming]) -> list[str]:
@@ -591,13 +586,7 @@ def _replaced_by_target(target: str, incoming: list[Incoming]) -> list[str]:
         entry = f"{target}/{top}"
         if os.path.islink(entry) or not os.path.lexists(entry):
             continue
-        if not os.path.isdir(entry):
-            files.append(entry)
-            continue
-        for folder, dirs, names in os.walk(entry):
-            posix = to_posix(folder)
-            files += [f"{posix}/{name}" for name in names]
-            files += [f"{posix}/{name}" for name in dirs if os.path.islink(f"{folder}/{name}")]
+        files += _files_below(entry) if os.path.isdir(entry) else [entry]
     return files
 
 
@@ -637,10 +626,12 @@ def _in_the_way(
 
 
 def _files_below(directory: str) -> list[str]:
-    """Return the files below ``directory``, links not followed (a few: it is in the way)."""
+    """Return every file below ``directory``, and each link to a directory, not followed."""
     found = []
-    for folder, _, names in os.walk(directory):
-        found += [f"{to_posix(folder)}/{name}" for name in names]
+    for folder, dirs, names in os.walk(directory):
+        posix = to_posix(folder)
+        found += [f"{posix}/{name}" for name in names]
+        found += [f"{posix}/{name}" for name in dirs if os.path.islink(f"{folder}/{name}")]
     return found
 
 

@@ -121,8 +121,9 @@ def build_index(
         elif all_plain:
             plain, odd = rows, []
         else:
-            plain = [r for r in rows if not _ODD_PATH.search(r[0])]
-            odd = [r for r in rows if _ODD_PATH.search(r[0])]
+            plain, odd = [], []
+            for entry in rows:
+                (odd if _ODD_PATH.search(entry[0]) else plain).append(entry)
         new = {prefix + path: (number, hash_value or None) for path, hash_value in plain}
         for path in (new.keys() & single.keys()) | (new.keys() & shared.keys()):
             _claim(index, path, new.pop(path))

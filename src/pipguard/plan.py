@@ -103,12 +103,16 @@ def _metadata_header(text: str) -> tuple[str | None, str | None]:
     return name, version
 
 
-def script_specs(text: str, source: str) -> dict[str, str]:
-    """Return script name -> ``group:entry point`` from an ``entry_points.txt``'s text."""
-    console, gui = _entry_points(text, source)
+def _specs(console: dict[str, str], gui: dict[str, str]) -> dict[str, str]:
+    """Return script name -> ``group:module:attr``, spaces dropped (pip ignores them)."""
     specs = {name: f"console_scripts:{spec}" for name, spec in console.items()}
     specs.update((name, f"gui_scripts:{spec}") for name, spec in gui.items())
-    return specs
+    return {name: spec.replace(" ", "") for name, spec in specs.items()}
+
+
+def script_specs(text: str, source: str) -> dict[str, str]:
+    """Return script name -> ``group:module:attr`` from an ``entry_points.txt``'s text."""
+    return _specs(*_entry_points(text, source))
 
 
 def _entry_points(text: str, source: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -232,9 +236,7 @@ def plan_wheel(
         planned.append(PlannedFile(path, record_path, entry.hash if entry else None, member))
     suffix = ".exe" if os.name == "nt" else ""
     names = script_names(dict(wheel.console_scripts)) + list(wheel.gui_scripts)
-    specs = {name: f"console_scripts:{spec}" for name, spec in wheel.console_scripts.items()}
-    specs.update((name, f"gui_scripts:{spec}") for name, spec in wheel.gui_scripts.items())
-    specs = {name: spec.replace(" ", "") for name, spec in specs.items()}
+    specs = _specs(wheel.console_scripts, wheel.gui_scripts)
     for script in names:
         if "/" in script or "\\" in script:
             # pip 26.1.2 and later refuse such a name part-way through the install; older ones

@@ -97,14 +97,15 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     except LockTimeout as exc:
         print(f"pipguard: error: {exc}; nothing was removed", file=sys.stderr)
         return 1
-    dists, index, problems = scan(env)
-    unreadable = [p for p in problems if p.distribution in names and "not UTF-8" in p.message]
-    if unreadable:
+    dists, index, _ = scan(env)
+    undecodable = [d for d in dists if d.name in names and d.not_utf8]
+    if undecodable:
         # pip reads a RECORD whole, and fails on it with a traceback: say it in one line.
-        first = unreadable[0]
+        dist = undecodable[0]
         print(
-            f"pipguard: error: {one_line(first.path)}: {first.message}: pip cannot read this "
-            f"RECORD to uninstall {one_line(first.distribution or '')}; nothing was removed",
+            f"pipguard: error: {one_line(dist.record_file)}: line {dist.not_utf8[0]}: not "
+            f"UTF-8: pip cannot read this RECORD to uninstall {one_line(dist.name)}; "
+            "nothing was removed",
             file=sys.stderr,
         )
         return 1
