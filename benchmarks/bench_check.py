@@ -1,7 +1,8 @@
 """``pipguard check`` on a large environment, side by side with pip and with a bare RECORD scan.
 
 Writes a venv's site-packages holding N distributions of F files each, as pip leaves them
-(dist-info with METADATA, INSTALLER, RECORD with sha256 hashes, and the files themselves),
+(dist-info with METADATA, INSTALLER, a RECORD with sha256 hashes and CRLF line ends, a console
+script in every fifth, and the files themselves),
 with a handful of differing clashes and one identical namespace ``__init__.py`` shared by all.
 Then runs each command as a whole process, alternating, and prints the median wall time and
 the peak memory (max RSS) of each, and their ratios:
@@ -84,8 +85,14 @@ def populate(site: Path, dists: int, files: int, write_files: bool = True) -> No
         rows.append(f"{info.name}/METADATA,{_hash(metadata)},{len(metadata)}")
         rows.append(f"{info.name}/INSTALLER,{_hash(b'pip' + bytes([10]))},4")
         rows.append(f"{info.name}/WHEEL,,")
+        if n % 5 == 0:  # a console script, recorded from the site as pip does it
+            script = f"#!/usr/bin/python\nfrom {package} import main\nmain()\n".encode()
+            if write_files:
+                (site / "../../../bin" / name).write_bytes(script)
+            rows.append(f"../../../bin/{name},{_hash(script)},{len(script)}")
         rows.append(f"{info.name}/RECORD,,")
-        (info / "RECORD").write_text("\n".join(rows) + "\n")
+        # pip writes RECORD with the csv module's line ending, "\r\n".
+        (info / "RECORD").write_bytes(("\r\n".join(rows) + "\r\n").encode())
 
 
 def run(venv: Venv, args: list[str]) -> tuple[float, float]:

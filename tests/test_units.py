@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipguard.detect import Clash, Incoming, Owner, find_clashes, find_transaction_clashes, judge
-from pipguard.environment import InstalledDistribution
+from pipguard.environment import InstalledDistribution, Problem
 from pipguard.guard import UsageError, split_args
-from pipguard.ownership import build_index
+from pipguard.ownership import _record_rows, build_index
 from pipguard.paths import is_derived_pyc, is_within, resolve_row
 from pipguard.records import RecordEntry, hash_bytes, parse_record
 
@@ -19,9 +19,9 @@ H2 = hash_bytes(b"two")
 
 
 def dist(
-    name: str, rows: list[tuple[str, str | None]], version: str = "1.0"
+    name: str, rows: list[tuple[str, str | None]], version: str = "1.0", end: str = "\n"
 ) -> InstalledDistribution:
-    record = "".join(f"{path},{hash_value or ''},\n" for path, hash_value in rows)
+    record = "".join(f"{path},{hash_value or ''},{end}" for path, hash_value in rows)
     return InstalledDistribution(name, version, f"{SITE}/{name}-{version}.dist-info", SITE, record)
 
 
@@ -169,11 +169,13 @@ _ROWS = st.lists(
 )
 
 
-@given(st.lists(_ROWS, min_size=1, max_size=4))
-def test_index_matches_a_row_by_row_reference(records: list[list[tuple[str, str | None]]]) -> None:
+@given(st.lists(_ROWS, min_size=1, max_size=4), st.sampled_from(["\n", "\r\n"]))
+def test_index_matches_a_row_by_row_reference(
+    records: list[list[tuple[str, str | None]]], end: str
+) -> None:
     # The index takes whole clean RECORDs in one pass: it must agree with resolving every row.
     roots = ("/env",)
-    dists = [dist(f"d{n}", rows) for n, rows in enumerate(records)]
+    dists = [dist(f"d{n}", rows, end=end) for n, rows in enumerate(records)]
     index, problems = build_index(dists, roots)
     expected: dict[str, dict[int, str | None]] = {}
     outside = 0
@@ -189,3 +191,21 @@ def test_index_matches_a_row_by_row_reference(records: list[list[tuple[str, str 
     for path, owners in expected.items():
         assert set(got[path]) == set(owners)
     assert sum("points outside" in p.message for p in problems) == outside
+
+
+def test_a_record_as_pip_writes_it_is_split_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pip writes RECORD through the csv module: "\r\n" line ends, scripts as ../../../bin/x.
+    # Such a RECORD must not fall back to the row-by-row parser (3 x slower on a large check).
+    import pipguard.ownership
+
+    def row_by_row(text: str) -> None:
+        raise AssertionError(f"parsed row by row: {text!r}")
+
+    monkeypatch.setattr(pipguard.ownership, "parse_rows", row_by_row)
+    monkeypatch.setattr(pipguard.ownership, "_CLEAN_ROW", None)
+    rows = [("pkg/__init__.py", H1), ("pkg-1.0.dist-info/RECORD", None), ("../../../bin/x", H2)]
+    problems: list[Problem] = []
+    plain, climbing = _record_rows(dist("pkg", rows, end="\r\n"), problems)
+    assert plain == [("pkg/__init__.py", H1), ("pkg-1.0.dist-info/RECORD", "")]
+    assert climbing == [("../../../bin/x", H2)]
+    assert problems == []

@@ -42,46 +42,57 @@ class OwnershipIndex:
         return len(self.single) + len(self.shared)
 
 
-# A RECORD of clean rows (no quotes, a sha256 or no hash, a plain size) is split by a regular
-# expression, in C; any other text goes line by line through :func:`parse_rows`.
+# A RECORD of clean rows (no quotes, a sha256 or no hash, a plain size) is split by regular
+# expressions, in C; any other text goes line by line through :func:`parse_rows`. pip writes
+# RECORD with the csv module's "\r\n" line ends, so every row may end in "\r".
 _HASH = "(" + SHA256_PATTERN.pattern + "|)"
-_CLEAN_ROW = re.compile(r'^([^,"\r\n\x00]+),' + _HASH + r",[0-9]*$", re.MULTILINE)
+_END = r",[0-9]*\r?$"
+_CLEAN_ROW = re.compile(r'^([^,"\r\n\x00]+),' + _HASH + _END, re.MULTILINE)
 # A plain path joins its base as it is: no root, drive, empty segment, '.' or '..' segment,
 # backslash, or segment ending in '.' (which is how '../' and './' show).
 _SEGMENT = r'[^/,"\r\n\x00\\]*[^/.,"\r\n\x00\\]'
-_PLAIN_ROW = re.compile(
-    rf"^(?!.:)({_SEGMENT}(?:/{_SEGMENT})*)," + _HASH + r",[0-9]*$", re.MULTILINE
-)
+_PLAIN_ROW = re.compile(rf"^(?!.:)({_SEGMENT}(?:/{_SEGMENT})*)," + _HASH + _END, re.MULTILINE)
+# What pip records outside the site: '../' then a plain path (../../../bin/tool).
+_CLIMB_ROW = re.compile(rf"^((?:\.\./)+{_SEGMENT}(?:/{_SEGMENT})*)," + _HASH + _END, re.MULTILINE)
 # Any other row is normalised and checked against the roots.
 _ODD_PATH = re.compile(r"\./|//|\\|^/|^.:|[/.]$")
 
 
 def _record_rows(
     dist: InstalledDistribution, problems: list[Problem]
-) -> tuple[list[tuple[str, str]], bool]:
-    """Return (path, hash or "") for every usable row of ``dist``'s record, and whether every
-    row is plain (joins its base as it is); the unusable rows become problems."""
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Return (path, hash or "") for every usable row of ``dist``'s record, as the rows that
+    join its base as they are and the others; the unusable rows become problems."""
     text = dist.record_text
     if text is None:
-        return [], True
+        return [], []
     if dist.kind == "egg-info":
-        return [(entry.path, "") for entry in parse_installed_files(text)], False
-    rows: list[tuple[str, str]] = _PLAIN_ROW.findall(text)
-    if rows and len(rows) == text.count("\n") + (not text.endswith("\n")):
-        return rows, True  # every line matched: the common case, in one pass
-    rows = _CLEAN_ROW.findall(text)
-    lines = text.split("\n")
-    if len(rows) == len(lines) - lines.count(""):
+        return [], [(entry.path, "") for entry in parse_installed_files(text)]
+    plain: list[tuple[str, str]] = _PLAIN_ROW.findall(text)
+    lines = text.count("\n") + (not text.endswith("\n"))
+    if plain and len(plain) == lines:
+        return plain, []  # every line matched: the common case, in one pass
+    climbing: list[tuple[str, str]] = _CLIMB_ROW.findall(text)
+    if plain and len(plain) + len(climbing) == lines:
+        return plain, climbing  # pip's usual RECORD: scripts and data files climb out
+    rows: list[tuple[str, str]] = _CLEAN_ROW.findall(text)
+    split = text.split("\n")
+    if len(rows) == len(split) - split.count(""):
         if not rows:
             problems.append(Problem(dist.name, dist.record_file, "empty RECORD: ownership unknown"))
-        return rows, False
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        parsed, issues = parse_rows(line)
-        rows.extend((path, hash_value or "") for path, hash_value, _ in parsed)
-        for issue in issues:
-            problems.append(Problem(dist.name, dist.record_file, f"line {number}: {issue.message}"))
-    return rows, False
+    else:
+        rows = []
+        for number, line in enumerate(split, start=1):
+            parsed, issues = parse_rows(line)
+            rows.extend((path, hash_value or "") for path, hash_value, _ in parsed)
+            for issue in issues:
+                message = f"line {number}: {issue.message}"
+                problems.append(Problem(dist.name, dist.record_file, message))
+    plain = []
+    odd: list[tuple[str, str]] = []
+    for row in rows:
+        (odd if _ODD_PATH.search(row[0]) else plain).append(row)
+    return plain, odd
 
 
 def _claim(index: OwnershipIndex, path: str, row: Row) -> None:
@@ -115,15 +126,9 @@ def build_index(
     for number, dist in enumerate(index.dists):
         base = dist.base
         prefix = base + "/"
-        rows, all_plain = _record_rows(dist, problems)
+        plain, odd = _record_rows(dist, problems)
         if not is_within(base, roots):
-            plain, odd = [], rows
-        elif all_plain:
-            plain, odd = rows, []
-        else:
-            plain, odd = [], []
-            for entry in rows:
-                (odd if _ODD_PATH.search(entry[0]) else plain).append(entry)
+            plain, odd = [], plain + odd
         new = {prefix + path: (number, hash_value or None) for path, hash_value in plain}
         for path in (new.keys() & single.keys()) | (new.keys() & shared.keys()):
             _claim(index, path, new.pop(path))
