@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipguard.detect import Clash, Incoming, Owner, find_clashes, find_transaction_clashes, judge
-from pipguard.environment import InstalledDistribution, Problem
+from pipguard.environment import InstalledDistribution, Problem, canonical_name
 from pipguard.guard import UsageError, split_args
 from pipguard.ownership import _record_rows, build_index
 from pipguard.paths import is_derived_pyc, is_within, resolve_row
@@ -209,3 +209,10 @@ def test_a_record_as_pip_writes_it_is_split_in_one_pass(monkeypatch: pytest.Monk
     assert plain == [("pkg/__init__.py", H1), ("pkg-1.0.dist-info/RECORD", "")]
     assert climbing == [("../../../bin/x", H2)]
     assert problems == []
+
+
+@given(st.text(alphabet="aZ9-_.é", max_size=12))
+def test_canonical_name_is_pep_503_as_packaging_spells_it(name: str) -> None:
+    from pip._vendor.packaging.utils import canonicalize_name
+
+    assert canonical_name(name) == canonicalize_name(name)

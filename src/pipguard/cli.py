@@ -268,10 +268,12 @@ def main(argv: Sequence[str] | None = None, prog: str = "pipguard") -> int:
 
         return pipbridge.run_pip(args_list)
     if first in ("install", "uninstall", "repair"):
-        from pipguard.guard import install_main
-        from pipguard.remove import repair_main, uninstall_main
+        if first == "install":
+            from pipguard.guard import install_main as run
+        else:
+            from pipguard.remove import repair_main, uninstall_main
 
-        run = {"install": install_main, "uninstall": uninstall_main, "repair": repair_main}[first]
+            run = uninstall_main if first == "uninstall" else repair_main
         with _errors("--debug" in args_list) as code:
             code[0] = run([a for a in args_list if a != "--debug"], prog=prog)
         return code[0]

@@ -863,9 +863,6 @@ def warm_up() -> None:
     import rich.text  # noqa: F401
 
     from pipguard import pipbridge, render  # noqa: F401
-    from pipguard.environment import canonical_name
-
-    canonical_name("Warm_Up")  # imports packaging.utils
 
 
 def _take_python_option(args: list[str]) -> tuple[str | None, list[str]]:
