@@ -450,6 +450,55 @@ def test_fallback_when_the_hook_cannot_attach(venv_: Venv, jwt_pair: tuple[Path,
     assert done.returncode == 1  # prevent could not prevent: say so with the exit code
 
 
+# A pip whose resolver takes no hook: the guard then plans inside pip's install step.
+_REFUSING_RESOLVER = """
+import sys
+from pip._internal.resolution.resolvelib.resolver import Resolver
+
+def refuse(self, name, value):
+    if name == "get_installation_order":
+        raise AttributeError(name)
+    object.__setattr__(self, name, value)
+
+Resolver.__setattr__ = refuse
+from pipguard.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_planning_inside_pips_step_when_the_resolver_takes_no_hook(
+    venv_: Venv, jwt_pair: tuple[Path, Path]
+) -> None:
+    jwt, pyjwt = jwt_pair
+    assert venv_.pipguard("install", "--no-deps", str(jwt)).returncode == 0
+    before = tree(venv_.root)
+    stopped = venv_.run("-c", _REFUSING_RESOLVER, "install", "--no-deps", str(pyjwt))
+    assert stopped.returncode == 1, stopped.stderr
+    assert tree(venv_.root) == before
+    assert "stopped before writing anything" in stopped.stderr
+    assert_clean(stopped.stderr)
+    # Under warn the table is drawn after pip's step: rich was imported before it began.
+    warned = venv_.run(
+        "-c", _REFUSING_RESOLVER, "install", "--no-deps", "--on-conflict", "warn", str(pyjwt)
+    )
+    assert warned.returncode == 0, warned.stderr
+    assert "jwt lost to pyjwt" in warned.stderr
+    assert_clean(warned.stderr)
+
+
+def test_a_clean_install_never_imports_rich(venv_: Venv, wheel_dir: Path) -> None:
+    # rich is most of pipguard's start-up time: it is imported only when a table may be drawn.
+    wheel = build_wheel(wheel_dir, "quiet", "1.0", {"quiet.py": ""})
+    script = (
+        "import sys; from pipguard.cli import main; code = main(sys.argv[1:]); "
+        "print('rich imported:', 'rich' in sys.modules); sys.exit(code)"
+    )
+    done = venv_.run("-c", script, "install", "--no-deps", str(wheel))
+    assert done.returncode == 0, done.stderr
+    assert "rich imported: False" in done.stdout
+    assert installed_names(venv_) == {"quiet"}
+
+
 def test_python_option_refused_without_pipguard_there(venv_: Venv, tmp_path: Path) -> None:
     bare = Venv(tmp_path / "bare")
     (bare.site / "_pipguard_tests_outer.pth").unlink()  # a venv with no pipguard in it

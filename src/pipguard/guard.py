@@ -58,6 +58,7 @@ __all__ = [
     "UsageError",
     "install_main",
     "keep_file",
+    "load_rendering",
     "removed_paths",
     "split_args",
     "stderr_console",
@@ -331,6 +332,8 @@ class InstallGuard:
             return f"pipguard: {exc}; nothing was installed"
         resolved = {clash.path for clash, _ in self.resolved}
         blocking = [c for c in self.clashes if not c.harmless and c.path not in resolved]
+        if self.clashes or self.problems:
+            load_rendering()  # a table may be drawn, after pip's step too
         if blocking and self.options.policy == "prevent":
             console = stderr_console()
             from pipguard import render
@@ -429,8 +432,13 @@ class InstallGuard:
             restored.append(path)
         return restored
 
+    def plans_late(self) -> None:
+        """Planning happens inside pip's step, where imports may be blocked: import now."""
+        load_rendering()
+
     def cannot_plan(self, reason: str) -> None:
         """Fall back to comparing RECORDs before and after pip's step, and say so."""
+        load_rendering()  # the clashes found afterwards are drawn
         self.fallback_reason = reason
         self.env = describe_python()
         self.before, _, _ = scan(self.env)
@@ -847,14 +855,13 @@ def _write_journal(target: str, document: dict[str, Any]) -> bool:
     return True
 
 
-def warm_up() -> None:
-    """Import everything used during and after pip's step, before pip starts.
+def load_rendering() -> None:
+    """Import what drawing a table needs: rich's modules, some of which rich loads lazily.
 
-    pip 26.3 refuses new imports while it installs, and warns about them afterwards; 26.1 and
-    26.2 warn. The test suite renders tables inside pip's step under each pip of the matrix.
+    pip 26.3 refuses new imports while it installs, and 26.1 and later warn about them
+    afterwards: whatever may be drawn after pip's step is imported before it begins. The test
+    suite draws tables after pip's step under each pip of the matrix.
     """
-    with contextlib.suppress(ImportError):
-        import fcntl  # noqa: F401  # the lock, taken at the install step (not on Windows)
     import rich._emoji_codes  # loaded lazily by rich's first print
     import rich.box
     import rich.console
@@ -862,7 +869,19 @@ def warm_up() -> None:
     import rich.table
     import rich.text  # noqa: F401
 
+
+def warm_up(tables: bool = True) -> None:
+    """Import everything used during and after pip's step, before pip starts.
+
+    ``tables=False`` leaves rich to :func:`load_rendering`, called once it is known whether
+    anything will be drawn (rich is most of pipguard's own start-up time).
+    """
+    with contextlib.suppress(ImportError):
+        import fcntl  # noqa: F401  # the lock, taken at the install step (not on Windows)
     from pipguard import pipbridge, render  # noqa: F401
+
+    if tables:
+        load_rendering()
 
 
 def _take_python_option(args: list[str]) -> tuple[str | None, list[str]]:
@@ -936,7 +955,7 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         redirected = _run_under_python(python, _take_python_option(argv)[1])
         if redirected is not None:
             return redirected
-    warm_up()
+    warm_up(tables=False)
     from pipguard import pipbridge, render
 
     guard = InstallGuard(options)
@@ -956,7 +975,6 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     verdicts, after = guard.report(outcome)
     settled: list[Settled] = guard.freshness.settle() if guard.freshness else []
     restart = guard.freshness.changed_pth() if guard.freshness else []
-    console = stderr_console()
     if restart and options.policy != "ignore":
         print(
             "pipguard: note: new or changed .pth files are read only when Python starts; "
@@ -992,6 +1010,7 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
             )
     if real and options.policy != "ignore" and not outcome.stopped:
         # Real before the step: shown even where the incoming copy now matches the disk.
+        console = stderr_console()
         for table in render.clash_tables(real, verbose=True):
             console.print(table)
         print(f"pipguard: warning: {render.overwritten_summary(real)}", file=sys.stderr)
@@ -1006,7 +1025,7 @@ def install_main(argv: Sequence[str], prog: str = "pipguard") -> int:
             file=sys.stderr,
         )
     if guard.problems and options.policy != "ignore":
-        console.print(
+        stderr_console().print(
             render.problem_table(guard.problems, guard.env.scan_dirs if guard.env else ())
         )
     if guard.elsewhere and options.policy != "ignore":

@@ -5,14 +5,20 @@ pipguard sees plain data (:class:`Step`), and when pip's internals are not as ex
 is told so (``cannot_plan``) and falls back to comparing RECORDs after the fact.
 
 Facts relied on (checked for pip 23.2 through 26.3):
+- ``InstallCommand.run`` builds its resolver with ``self.make_resolver(...)`` and, once every
+  wheel is built, takes the transaction from ``resolver.get_installation_order(requirement_set)``
+  (a list of requirements, each holding a local wheel) and hands that list, unchanged, to
+  ``install_given_reqs``. Nothing is written in between.
 - ``pip._internal.commands.install`` binds ``install_given_reqs`` at import and calls it once with
-  every requirement to install, in order, each holding a local wheel (sdists already built).
-  Its other parameters changed across versions, so they are passed through untouched.
+  that list. Its other parameters changed across versions, so they are passed through untouched.
 - ``InstallRequirement.install`` computes ``get_scheme(name, user=, home=, root=, isolated=,
-  prefix=)`` from the same arguments; ``--target`` installs into a temporary ``home`` that
-  ``InstallCommand._handle_target_dir`` moves into the target afterwards.
-- From 26.3 pip blocks every new import while installing and warns about new imports after it:
-  the guard must have imported all it needs before :func:`run_guarded_install` is called.
+  prefix=)`` from ``options.use_user_site``, ``options.root_path``, ``options.prefix_path`` and,
+  for ``--target``, a temporary ``home`` that ``InstallCommand._handle_target_dir`` moves into
+  the target afterwards.
+- Between ``get_installation_order`` and ``install_given_reqs``, pip 26.1 and 26.2 start
+  warning about imports, and 26.3 blocks every new import (until the command returns; it warns
+  about them after). Planning at ``get_installation_order`` lets the guard import rich only
+  when it has a table to show.
 """
 
 from __future__ import annotations
@@ -106,6 +112,10 @@ class StepGuard(Protocol):
     def install_last(self) -> frozenset[str]:
         """Name the distributions pip must install after all others (winners of clashes)."""
 
+    def plans_late(self) -> None:
+        """Learn that ``before_step`` will run inside pip's install step, where pip 26.3
+        blocks imports: whatever a report may need must be imported now."""
+
 
 class _Stopped(InstallationError):
     """Raised inside pip's install step so that pip reports it as an ERROR and writes nothing."""
@@ -146,33 +156,40 @@ def _target_scheme(scheme: Scheme, temp_home: str, target_dir: str) -> Scheme:
     )
 
 
+# pip installs --target into a temporary home and moves it into the target afterwards; before
+# that home exists, a stand-in gives the same scheme (paths are mapped as text, never resolved).
+_TARGET_HOME = os.path.abspath(os.sep + "pipguard-target-home")
+
+
 def _describe(
     requirements: Sequence[Any],
-    bound: dict[str, Any],
+    where: dict[str, Any],
     options: Any,
     get_scheme: Callable[..., Any],
 ) -> Step:
-    home = bound.get("home")
+    """Describe ``requirements`` as plain data; ``where`` holds pip's install_given_reqs
+    arguments ``use_user_site``, ``root``, ``prefix`` and ``home``."""
+    home = where.get("home")
     target_dir = getattr(options, "target_dir", None) if options is not None else None
     planned = []
     for req in requirements:
         name = req.req.name if getattr(req, "req", None) is not None else req.name
         raw = get_scheme(
             name,
-            user=bool(bound.get("use_user_site")),
+            user=bool(where.get("use_user_site")),
             home=home,
-            root=bound.get("root"),
+            root=where.get("root"),
             isolated=bool(req.isolated),
-            prefix=bound.get("prefix"),
+            prefix=where.get("prefix"),
         )
-        scheme = Scheme(
-            *(
-                to_posix(os.path.realpath(getattr(raw, key)))
-                for key in ("purelib", "platlib", "headers", "scripts", "data")
-            )
-        )
+        paths = [
+            to_posix(os.path.abspath(getattr(raw, key)))
+            for key in ("purelib", "platlib", "headers", "scripts", "data")
+        ]
         if target_dir and home:
-            scheme = _target_scheme(scheme, to_posix(os.path.realpath(home)), target_dir)
+            scheme = _target_scheme(Scheme(*paths), to_posix(os.path.abspath(home)), target_dir)
+        else:
+            scheme = Scheme(*(to_posix(os.path.realpath(path)) for path in paths))
         wheel = req.local_file_path if req.is_wheel and req.local_file_path else None
         planned.append(Requirement(canonical_name(name), wheel, scheme, bool(req.should_reinstall)))
     upgrade = bool(getattr(options, "upgrade", False)) if options is not None else False
@@ -182,7 +199,12 @@ def _describe(
 
 
 def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutcome) -> int:
-    """Run ``pip <args>`` (an install) in-process with ``guard`` attached to its install step."""
+    """Run ``pip <args>`` (an install) in-process with ``guard`` attached to its install step.
+
+    The guard plans when the resolver hands pip the installation order: the last moment before
+    pip writes, and, from pip 26.1, before it restricts imports. Should that hook not take
+    (another resolver, another pip), the guard plans at ``install_given_reqs`` instead.
+    """
     try:
         install_module = importlib.import_module("pip._internal.commands.install")
         from pip._internal.locations import get_scheme
@@ -195,10 +217,64 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
         guard.cannot_plan(f"pip {PIP_VERSION} has no install step pipguard knows ({exc})")
         return run_pip(args)
 
-    captured: dict[str, Any] = {}
+    planned = False
+
+    def plan(requirements: list[Any], where: dict[str, Any], options: Any) -> list[Any]:
+        """Let the guard judge the transaction; return it with the winners last, or raise."""
+        nonlocal planned
+        planned = True
+        try:
+            step = _describe(requirements, where, options, get_scheme)
+        except Exception as exc:
+            guard.cannot_plan(f"pip {PIP_VERSION}: its install step is not as expected ({exc!r})")
+            return requirements
+        try:
+            reason = guard.before_step(step)
+        except Exception as exc:
+            # A guard that failed knows nothing: stopping is the one safe answer.
+            reason = (
+                f"pipguard: internal error while checking the transaction "
+                f"({type(exc).__name__}: {exc}); nothing was installed. Please report it; "
+                "--on-conflict ignore installs without the check"
+            )
+        if reason is not None:
+            outcome.stopped = True
+            raise _Stopped(reason)
+        last = guard.install_last()
+        if not last:
+            return requirements
+        # A stable reorder: winners are written after their losers, scripts included.
+        names = [r.name for r in step.requirements]
+        return [q for q, n in zip(requirements, names) if n not in last] + [
+            q for q, n in zip(requirements, names) if n in last
+        ]
+
+    options_seen: list[Any] = []
 
     def run(self: Any, options: Any, run_args: Any) -> Any:
-        captured["options"] = options
+        options_seen.append(options)
+        make_resolver = self.make_resolver
+
+        def guarded_resolver(*resolver_args: Any, **resolver_kwargs: Any) -> Any:
+            resolver = make_resolver(*resolver_args, **resolver_kwargs)
+            installation_order = resolver.get_installation_order
+
+            def get_installation_order(requirement_set: Any) -> Any:
+                where = {
+                    "use_user_site": options.use_user_site,
+                    "root": options.root_path,
+                    "prefix": options.prefix_path,
+                    "home": _TARGET_HOME if options.target_dir else None,
+                }
+                return plan(list(installation_order(requirement_set)), where, options)
+
+            try:
+                resolver.get_installation_order = get_installation_order
+            except AttributeError:
+                guard.plans_late()
+            return resolver
+
+        self.make_resolver = guarded_resolver
         try:
             return original_run(self, options, run_args)
         except KeyboardInterrupt:
@@ -207,32 +283,14 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
 
     def install_given_reqs(requirements: Any, *rest: Any, **kwargs: Any) -> Any:
         outcome.reached = True
-        try:
-            bound = signature.bind(requirements, *rest, **kwargs).arguments
-            step = _describe(list(requirements), bound, captured.get("options"), get_scheme)
-        except Exception as exc:
-            guard.cannot_plan(f"pip {PIP_VERSION}: its install step is not as expected ({exc!r})")
-        else:
+        if not planned:
             try:
-                reason = guard.before_step(step)
-            except Exception as exc:
-                # A guard that failed knows nothing: stopping is the one safe answer.
-                reason = (
-                    f"pipguard: internal error while checking the transaction "
-                    f"({type(exc).__name__}: {exc}); nothing was installed. Please report it; "
-                    "--on-conflict ignore installs without the check"
-                )
-            if reason is not None:
-                outcome.stopped = True
-                raise _Stopped(reason)
-            last = guard.install_last()
-            if last:
-                # A stable reorder: winners are written after their losers, scripts included.
-                reqs = list(requirements)
-                names = [r.name for r in step.requirements]
-                requirements = [q for q, n in zip(reqs, names) if n not in last] + [
-                    q for q, n in zip(reqs, names) if n in last
-                ]
+                where = signature.bind(requirements, *rest, **kwargs).arguments
+            except TypeError as exc:
+                guard.cannot_plan(f"pip {PIP_VERSION}: its install step is not as expected ({exc})")
+            else:
+                options = options_seen[-1] if options_seen else None
+                requirements = plan(list(requirements), where, options)
         try:
             return original(requirements, *rest, **kwargs)
         except KeyboardInterrupt:
