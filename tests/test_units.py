@@ -202,7 +202,7 @@ def test_a_record_as_pip_writes_it_is_split_in_one_pass(monkeypatch: pytest.Monk
         raise AssertionError(f"parsed row by row: {text!r}")
 
     monkeypatch.setattr(pipguard.ownership, "parse_rows", row_by_row)
-    monkeypatch.setattr(pipguard.ownership, "_CLEAN_ROW", None)
+    monkeypatch.setattr(pipguard.ownership, "CLEAN_ROW", None)
     rows = [("pkg/__init__.py", H1), ("pkg-1.0.dist-info/RECORD", None), ("../../../bin/x", H2)]
     problems: list[Problem] = []
     plain, climbing = _record_rows(dist("pkg", rows, end="\r\n"), problems)

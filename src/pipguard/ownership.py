@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from pipguard.environment import InstalledDistribution, Problem
 from pipguard.paths import is_within, resolve_row
-from pipguard.records import SHA256_PATTERN, parse_installed_files, parse_rows
+from pipguard.records import CLEAN_ROW, HASH_GROUP, ROW_END, parse_installed_files, parse_rows
 
 __all__ = ["OwnershipIndex", "Row", "build_index"]
 
@@ -45,15 +45,16 @@ class OwnershipIndex:
 # A RECORD of clean rows (no quotes, a sha256 or no hash, a plain size) is split by regular
 # expressions, in C; any other text goes line by line through :func:`parse_rows`. pip writes
 # RECORD with the csv module's "\r\n" line ends, so every row may end in "\r".
-_HASH = "(" + SHA256_PATTERN.pattern + "|)"
-_END = r",[0-9]*\r?$"
-_CLEAN_ROW = re.compile(r'^([^,"\r\n\x00]+),' + _HASH + _END, re.MULTILINE)
 # A plain path joins its base as it is: no root, drive, empty segment, '.' or '..' segment,
 # backslash, or segment ending in '.' (which is how '../' and './' show).
 _SEGMENT = r'[^/,"\r\n\x00\\]*[^/.,"\r\n\x00\\]'
-_PLAIN_ROW = re.compile(rf"^(?!.:)({_SEGMENT}(?:/{_SEGMENT})*)," + _HASH + _END, re.MULTILINE)
+_PLAIN_ROW = re.compile(
+    rf"^(?!.:)({_SEGMENT}(?:/{_SEGMENT})*)," + HASH_GROUP + ROW_END, re.MULTILINE
+)
 # What pip records outside the site: '../' then a plain path (../../../bin/tool).
-_CLIMB_ROW = re.compile(rf"^((?:\.\./)+{_SEGMENT}(?:/{_SEGMENT})*)," + _HASH + _END, re.MULTILINE)
+_CLIMB_ROW = re.compile(
+    rf"^((?:\.\./)+{_SEGMENT}(?:/{_SEGMENT})*)," + HASH_GROUP + ROW_END, re.MULTILINE
+)
 # Any other row is normalised and checked against the roots.
 _ODD_PATH = re.compile(r"\./|//|\\|^/|^.:|[/.]$")
 
@@ -75,7 +76,7 @@ def _record_rows(
     climbing: list[tuple[str, str]] = _CLIMB_ROW.findall(text)
     if plain and len(plain) + len(climbing) == lines:
         return plain, climbing  # pip's usual RECORD: scripts and data files climb out
-    rows: list[tuple[str, str]] = _CLEAN_ROW.findall(text)
+    rows: list[tuple[str, str]] = CLEAN_ROW.findall(text)
     split = text.split("\n")
     if len(rows) == len(split) - split.count(""):
         if not rows:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from pipguard.environment import Problem, canonical_name
 from pipguard.paths import is_within, resolve_row, to_posix
-from pipguard.records import RecordEntry, parse_record, record_hash
+from pipguard.records import record_hash, record_hashes
+from pipguard.zipindex import Unusual, read_index
 
 __all__ = [
     "OutsideError",
@@ -62,7 +63,7 @@ class WheelContents:
     dist_info: str
     root_is_purelib: bool
     members: list[str]
-    record: dict[str, RecordEntry]
+    record: dict[str, str | None]  # RECORD's path -> hash
     console_scripts: dict[str, str]
     gui_scripts: dict[str, str]
     problems: list[Problem] = field(default_factory=list)
@@ -117,6 +118,8 @@ def script_specs(text: str, source: str) -> dict[str, str]:
 
 def _entry_points(text: str, source: str) -> tuple[dict[str, str], dict[str, str]]:
     # As lenient as pip: duplicates allowed; lines before any section belong to no group.
+    if "[" not in text:
+        return {}, {}  # no section at all (most wheels have no entry_points.txt)
     parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=False)
     parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep the script's case
     try:
@@ -133,46 +136,59 @@ def _entry_points(text: str, source: str) -> tuple[dict[str, str], dict[str, str
 
 def read_wheel(path: str) -> WheelContents:
     """Read the member list, RECORD, WHEEL, METADATA and entry points of a wheel file."""
+    try:
+        with open(path, "rb") as handle:
+            index = read_index(handle)
+            return _read_wheel(path, index.names, index.read)
+    except (OSError, Unusual):
+        pass  # zipfile reads it, and says what is wrong in its own words
     shown = os.path.basename(path)
     try:
         archive = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
+    except (OSError, zipfile.BadZipFile, NotImplementedError, UnicodeDecodeError) as exc:
         raise WheelError(f"{shown}: not a readable wheel: {exc}") from None
     with archive:
-        members = [info.filename for info in archive.infolist() if not info.is_dir()]
-        dist_infos = sorted(
-            {
-                m.split("/", 1)[0]
-                for m in members
-                if "/" in m and m.split("/", 1)[0].endswith(".dist-info")
-            }
-        )
-        if len(dist_infos) != 1:
-            raise WheelError(f"{shown}: expected one .dist-info directory, found {len(dist_infos)}")
-        dist_info = dist_infos[0]
+        return _read_wheel(path, archive.namelist(), archive.read)
 
-        def text(leaf: str, required: bool = True) -> str:
-            member = f"{dist_info}/{leaf}"
-            try:
-                return archive.read(member).decode("utf-8")
-            except KeyError:
-                if required:
-                    raise WheelError(f"{shown}: {member} is missing") from None
-                return ""
-            except UnicodeDecodeError:
-                raise WheelError(f"{shown}: {member} is not UTF-8") from None
 
-        name, version = _metadata_header(text("METADATA"))
-        if not name or not version:
-            raise WheelError(f"{shown}: {dist_info}/METADATA has no Name or Version")
-        wheel_fields = {
-            key.strip().lower(): value.strip()
-            for key, _, value in (line.partition(":") for line in text("WHEEL").splitlines())
+def _read_wheel(path: str, names: list[str], read: Callable[[str], bytes]) -> WheelContents:
+    shown = os.path.basename(path)
+    members = [name for name in names if not name.endswith("/")]
+    dist_infos = sorted(
+        {
+            m.split("/", 1)[0]
+            for m in members
+            if "/" in m and m.split("/", 1)[0].endswith(".dist-info")
         }
-        entries, issues = parse_record(text("RECORD"))
-        console, gui = _entry_points(
-            text("entry_points.txt", required=False), f"{shown}: {dist_info}/entry_points.txt"
-        )
+    )
+    if len(dist_infos) != 1:
+        raise WheelError(f"{shown}: expected one .dist-info directory, found {len(dist_infos)}")
+    dist_info = dist_infos[0]
+
+    def text(leaf: str, required: bool = True) -> str:
+        member = f"{dist_info}/{leaf}"
+        try:
+            return read(member).decode("utf-8")
+        except KeyError:
+            if required:
+                raise WheelError(f"{shown}: {member} is missing") from None
+            return ""
+        except UnicodeDecodeError:
+            raise WheelError(f"{shown}: {member} is not UTF-8") from None
+        except (OSError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
+            raise WheelError(f"{shown}: {member} cannot be read: {exc}") from None
+
+    name, version = _metadata_header(text("METADATA"))
+    if not name or not version:
+        raise WheelError(f"{shown}: {dist_info}/METADATA has no Name or Version")
+    wheel_fields = {
+        key.strip().lower(): value.strip()
+        for key, _, value in (line.partition(":") for line in text("WHEEL").splitlines())
+    }
+    record, issues = record_hashes(text("RECORD"))
+    console, gui = _entry_points(
+        text("entry_points.txt", required=False), f"{shown}: {dist_info}/entry_points.txt"
+    )
     problems = [
         Problem(
             canonical_name(name),
@@ -188,7 +204,7 @@ def read_wheel(path: str) -> WheelContents:
         dist_info=dist_info,
         root_is_purelib=wheel_fields.get("root-is-purelib", "true").lower() == "true",
         members=members,
-        record={entry.path: entry for entry in entries},
+        record=record,
         console_scripts=console,
         gui_scripts=gui,
         problems=problems,
@@ -231,9 +247,8 @@ def plan_wheel(
                 f"{os.path.basename(wheel.path)}: {member[:200]!r} would be "
                 "written outside the environment"
             )
-        entry = wheel.record.get(member)
         record_path = to_posix(os.path.relpath(path, site)) if base != site else below
-        planned.append(PlannedFile(path, record_path, entry.hash if entry else None, member))
+        planned.append(PlannedFile(path, record_path, wheel.record.get(member), member))
     suffix = ".exe" if os.name == "nt" else ""
     names = script_names(dict(wheel.console_scripts)) + list(wheel.gui_scripts)
     specs = _specs(wheel.console_scripts, wheel.gui_scripts)

@@ -17,6 +17,7 @@ __all__ = [
     "parse_record",
     "parse_rows",
     "record_hash",
+    "record_hashes",
 ]
 
 # Algorithms pip accepts in RECORD; md5 and sha1 are refused by the wheel spec.
@@ -50,6 +51,11 @@ def hash_bytes(data: bytes, algorithm: str = "sha256") -> str:
 
 # The common case, checked in one step: a sha256 digest is 43 urlsafe-base64 characters.
 SHA256_PATTERN = re.compile(r"sha256=[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")
+# A clean row (no quote, a sha256 or no hash, a plain size), split by a regular expression in C:
+# (path, hash or ""). pip writes RECORD with the csv module's "\r\n" line ends.
+HASH_GROUP = "(" + SHA256_PATTERN.pattern + "|)"
+ROW_END = r",[0-9]*\r?$"
+CLEAN_ROW = re.compile(r'^([^,"\r\n\x00]+),' + HASH_GROUP + ROW_END, re.MULTILINE)
 
 
 def _check_hash(value: str) -> str | None:
@@ -126,6 +132,16 @@ def parse_record(text: str) -> tuple[list[RecordEntry], list[RecordIssue]]:
     """Split RECORD text into usable entries and the issues of the rows that are not usable."""
     rows, issues = parse_rows(text)
     return [RecordEntry(*row) for row in rows], issues
+
+
+def record_hashes(text: str) -> tuple[dict[str, str | None], list[RecordIssue]]:
+    """Return RECORD's path -> hash (the last row of a path wins) and the unusable rows."""
+    rows: list[tuple[str, str]] = CLEAN_ROW.findall(text)
+    lines = text.split("\n")
+    if len(rows) == len(lines) - lines.count("") - lines.count("\r"):
+        return {path: hash_value or None for path, hash_value in rows}, []
+    parsed, issues = parse_rows(text)
+    return {path: hash_value for path, hash_value, _ in parsed}, issues
 
 
 def parse_installed_files(text: str) -> list[RecordEntry]:
