@@ -499,6 +499,21 @@ def test_a_clean_install_never_imports_rich(venv_: Venv, wheel_dir: Path) -> Non
     assert installed_names(venv_) == {"quiet"}
 
 
+def test_any_top_level_data_directory_goes_to_the_scheme(venv_: Venv, wheel_dir: Path) -> None:
+    # pip takes every top-level "*.data" directory for the data directory, not only the one
+    # named after the distribution: other.data/scripts/tool is written to bin/tool.
+    owner = build_wheel(wheel_dir, "owner", "1.0", {"owner-1.0.data/scripts/tool": "#!/bin/sh\n"})
+    assert venv_.pipguard("install", "--no-deps", str(owner)).returncode == 0
+    sneaky = build_wheel(wheel_dir, "sneaky", "1.0", {"other.data/scripts/tool": "echo hi\n"})
+    before = tree(venv_.root)
+    done = venv_.pipguard("install", "--no-deps", str(sneaky))
+    assert done.returncode == 1, done.stderr
+    assert tree(venv_.root) == before
+    assert "bin/tool" in done.stderr
+    assert "owner 1.0 (installed)" in done.stderr
+    assert_clean(done.stderr)
+
+
 def test_python_option_refused_without_pipguard_there(venv_: Venv, tmp_path: Path) -> None:
     bare = Venv(tmp_path / "bare")
     (bare.site / "_pipguard_tests_outer.pth").unlink()  # a venv with no pipguard in it

@@ -200,9 +200,9 @@ def find_transaction_clashes(
     own_dirs = tuple(wheel.own_dir + "/" for wheel in wheels)
     clashes: list[Clash] = []
     for path, claimants in claims.items():
+        if len(claimants) == 1 and path not in index and not exists(path):
+            continue  # a new file of one wheel: most of them
         rows = index.owners(path)
-        if not rows and len(claimants) == 1 and not exists(path):
-            continue
         if is_derived_pyc(path):
             continue
         every = _owners(index, path, rows)

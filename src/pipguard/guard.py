@@ -271,7 +271,11 @@ class InstallGuard:
             self.wheels.append((wheel.name, wheel.version))
             self.problems.extend(wheel.problems)
             planned.append((requirement, wheel, files))
-        exists = ExistingPaths()
+        # Every question below is about a planned path: asked of the disk once per path.
+        listed = ExistingPaths()
+        exists = frozenset(
+            f.path for _, _, files in planned for f in files if listed(f.path)
+        ).__contains__
         replaced = {r.name for r in step.requirements if r.reinstall}
 
         def goes_first(path: str) -> bool:
@@ -618,7 +622,7 @@ def _replaced_by_target(target: str, incoming: list[Incoming]) -> list[str]:
 
 def _in_the_way(
     planned: list[tuple[Requirement, WheelContents, list[PlannedFile]]],
-    exists: ExistingPaths,
+    exists: Callable[[str], bool],
     goes_first: Callable[[str], bool],
 ) -> str | None:
     """Say which planned file pip could not write, a file and a directory sharing one path.
@@ -716,7 +720,7 @@ def _true_hashes(
     *,
     index: OwnershipIndex,
     claimed: Counter[str],
-    exists: ExistingPaths,
+    exists: Callable[[str], bool],
     problems: list[Problem],
 ) -> list[tuple[str, str | None]]:
     """Return (path, hash) per planned file; where the path is taken, hash the wheel's bytes.
@@ -727,7 +731,7 @@ def _true_hashes(
     result = []
     for planned in files:
         hash_value = planned.hash
-        taken = claimed[planned.path] > 1 or index.owners(planned.path)
+        taken = claimed[planned.path] > 1 or planned.path in index
         if planned.member is not None and (taken or exists(planned.path)):
             actual = wheel.member_hash(planned.member)
             if hash_value is not None and hash_value.startswith("sha256=") and actual != hash_value:

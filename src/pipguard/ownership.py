@@ -33,6 +33,10 @@ class OwnershipIndex:
         one = self.single.get(path)
         return [one] if one is not None else []
 
+    def __contains__(self, path: object) -> bool:
+        """Tell whether any distribution lists ``path``."""
+        return path in self.single or path in self.shared
+
     def paths(self) -> Iterator[str]:
         """Yield every indexed path once."""
         yield from self.single

@@ -5,10 +5,12 @@ from __future__ import annotations
 import configparser
 import hashlib
 import os
+import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pipguard.environment import Problem, canonical_name
 from pipguard.paths import is_within, resolve_row, to_posix
@@ -27,6 +29,10 @@ __all__ = [
 ]
 
 SCHEME_KEYS = ("purelib", "platlib", "headers", "scripts", "data")
+# A member that lands at site/member as it is: not in a .data directory, and no root, drive,
+# backslash, NUL, empty segment, or segment ending in '.' (so no '.' or '..').
+_SEGMENT = r"[^/\\\x00]*[^/.\\\x00]"
+_PLAIN_MEMBER = re.compile(rf"(?!.:)(?![^/]*\.data(?:/|$)){_SEGMENT}(?:/{_SEGMENT})*")
 
 
 class WheelError(Exception):
@@ -79,9 +85,11 @@ class WheelContents:
         return record_hash("sha256", hashlib.sha256(data).digest())
 
 
-@dataclass(frozen=True)
-class PlannedFile:
-    """One file a wheel will write: its absolute destination, RECORD path and hash (if known)."""
+class PlannedFile(NamedTuple):
+    """One file a wheel will write: its absolute destination, RECORD path and hash (if known).
+
+    A named tuple: a plan holds one per file of every wheel, and tuples are made fastest.
+    """
 
     path: str
     record_path: str
@@ -212,10 +220,13 @@ def _read_wheel(path: str, names: list[str], read: Callable[[str], bytes]) -> Wh
 
 
 def _destination(wheel: WheelContents, member: str, scheme: Scheme) -> tuple[str, str]:
-    """Return (base directory, path below it) for one wheel member, as pip maps it."""
-    data_dir = wheel.dist_info[: -len(".dist-info")] + ".data"
+    """Return (base directory, path below it) for one wheel member, as pip maps it.
+
+    pip takes every top-level directory whose name ends in ``.data`` for the data directory,
+    not only ``{name}-{version}.data``: its ``scripts/``, ``headers/``... go to the scheme.
+    """
     head, _, rest = member.partition("/")
-    if head == data_dir:
+    if head.endswith(".data"):
         key, _, below = rest.partition("/")
         if key not in SCHEME_KEYS or not below:
             raise WheelError(
@@ -238,8 +249,14 @@ def plan_wheel(
     """
     roots = tuple(roots)
     site = scheme.purelib if wheel.root_is_purelib else scheme.platlib
+    # A plain member below an inside site lands at site/member: no resolving, no root check.
+    site_inside = is_within(site, roots)
+    record = wheel.record
     planned: list[PlannedFile] = []
     for member in wheel.members:
+        if site_inside and _PLAIN_MEMBER.fullmatch(member):
+            planned.append(PlannedFile(f"{site}/{member}", member, record.get(member), member))
+            continue
         base, below = _destination(wheel, member, scheme)
         path = resolve_row(base, below)
         if path is None or not is_within(path, roots):
@@ -248,7 +265,7 @@ def plan_wheel(
                 "written outside the environment"
             )
         record_path = to_posix(os.path.relpath(path, site)) if base != site else below
-        planned.append(PlannedFile(path, record_path, wheel.record.get(member), member))
+        planned.append(PlannedFile(path, record_path, record.get(member), member))
     suffix = ".exe" if os.name == "nt" else ""
     names = script_names(dict(wheel.console_scripts)) + list(wheel.gui_scripts)
     specs = _specs(wheel.console_scripts, wheel.gui_scripts)
