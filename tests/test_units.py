@@ -216,3 +216,36 @@ def test_canonical_name_is_pep_503_as_packaging_spells_it(name: str) -> None:
     from pip._vendor.packaging.utils import canonicalize_name
 
     assert canonical_name(name) == canonicalize_name(name)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {},
+        {"prefix": "/opt/pfx"},
+        {"home": "/tmp/pipguard-home"},
+        {"root": "/tmp/pipguard-root"},
+    ],
+)
+def test_schemes_after_two_answers_are_pips_own(where: dict[str, str]) -> None:
+    # pipguard asks pip's get_scheme twice, then derives: the derivation must be pip's answer.
+    import os
+
+    from pip._internal.locations import get_scheme
+
+    from pipguard.paths import to_posix
+    from pipguard.pipbridge import _SCHEME_KEYS, _Schemes
+
+    schemes = _Schemes(get_scheme, where)
+    for name in ["first", "Second_Name", "third.dist", "x-4"]:
+        raw = get_scheme(
+            name,
+            user=False,
+            home=where.get("home"),
+            root=where.get("root"),
+            isolated=False,
+            prefix=where.get("prefix"),
+        )
+        expected = [to_posix(os.path.abspath(getattr(raw, key))) for key in _SCHEME_KEYS]
+        assert schemes(name, False) == expected
+    assert schemes._rule  # the later names were derived, not asked

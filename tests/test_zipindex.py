@@ -101,3 +101,14 @@ def test_a_corrupt_record_is_one_line(tmp_path: Path) -> None:
     wheel.write_bytes(bytes(data))
     with pytest.raises(WheelError, match=r"bad-1\.0\.dist-info/RECORD cannot be read"):
         read_wheel(str(wheel))
+
+
+@pytest.mark.parametrize("flag", [0x1, 0x20, 0x40])
+def test_members_zipfile_will_not_read_are_left_to_it(flag: int) -> None:
+    # Encrypted, compressed patched data, strong encryption: zipfile refuses them.
+    data = bytearray(_archive([("m.py", b"X = 1\n", zipfile.ZIP_STORED)]))
+    at = data.find(b"PK\x01\x02") + 8
+    data[at : at + 2] = (int.from_bytes(data[at : at + 2], "little") | flag).to_bytes(2, "little")
+    index = read_index(io.BytesIO(bytes(data)))
+    with pytest.raises(Unusual):
+        index.read("m.py")

@@ -29,7 +29,8 @@ _LOCAL_SIGNATURE = b"PK\x03\x04"
 _ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
 _MAX_COMMENT = 0xFFFF
 _UTF8_NAME = 0x800
-_ENCRYPTED = 0x1
+# Encrypted, compressed patched data, strong encryption: zipfile refuses or needs a password.
+_UNSUPPORTED_FLAGS = 0x1 | 0x20 | 0x40
 _STORED, _DEFLATED = 0, 8
 _MAX_EXTRACT_VERSION = 63  # what zipfile reads; above it, zipfile refuses
 
@@ -64,7 +65,7 @@ class ZipIndex:
         )
         offset = fields[18]
         raw_name = self._directory[position + _CENTRAL.size : position + _CENTRAL.size + fields[12]]
-        if flags & _ENCRYPTED or method not in (_STORED, _DEFLATED):
+        if flags & _UNSUPPORTED_FLAGS or method not in (_STORED, _DEFLATED):
             raise Unusual(name)
         handle = self._handle
         handle.seek(offset)
