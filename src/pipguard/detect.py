@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pipguard.ownership import OwnershipIndex, Row
 from pipguard.paths import is_derived_pyc, relative_to
@@ -42,8 +41,7 @@ def _matches(read_hash: HashReader, path: str, hash_value: str) -> bool | None:
     return None if _unhashable(on_disk) else on_disk == hash_value
 
 
-@dataclass(frozen=True)
-class Owner:
+class Owner(NamedTuple):
     """One distribution's claim on a clashing path."""
 
     name: str
@@ -54,8 +52,7 @@ class Owner:
     incoming: bool = False  # brought by the transaction under way, not installed yet
 
 
-@dataclass(frozen=True)
-class Clash:
+class Clash(NamedTuple):
     """One path (or, for ``case``, one case-folded path) listed by two or more distributions."""
 
     path: str
@@ -80,8 +77,7 @@ class Clash:
         return f"{head}/" if sep else head
 
 
-@dataclass(frozen=True)
-class FileState:
+class FileState(NamedTuple):
     """A file whose content no longer matches its owner's RECORD (``modified``) or is gone."""
 
     path: str
@@ -168,8 +164,7 @@ def find_case_clashes(index: OwnershipIndex) -> list[Clash]:
     return sorted(clashes, key=lambda clash: clash.display)
 
 
-@dataclass(frozen=True)
-class Incoming:
+class Incoming(NamedTuple):
     """One distribution the transaction installs: its name, version and planned files."""
 
     name: str
@@ -287,21 +282,21 @@ def judge(clashes: Iterable[Clash], read_hash: HashReader) -> list[Clash]:
         if clash.kind == "unowned":
             # The owners are the incoming wheels: does the file already hold their bytes?
             incoming = tuple(
-                replace(o, matches_disk=o.hash is not None and _matches(read_hash, o.path, o.hash))
+                o._replace(matches_disk=o.hash is not None and _matches(read_hash, o.path, o.hash))
                 for o in clash.owners
             )
-            judged.append(replace(clash, owners=incoming))
+            judged.append(clash._replace(owners=incoming))
             continue
         owners: list[Owner] = []
         for owner in clash.owners:
             matches = None if owner.hash is None else _matches(read_hash, owner.path, owner.hash)
-            owners.append(replace(owner, matches_disk=matches))
+            owners.append(owner._replace(matches_disk=matches))
         winner = None
         if clash.kind == "differing":
             winners = [owner.name for owner in owners if owner.matches_disk]
             # Several owners sharing the winning hash: the first is as good as any, all match.
             winner = winners[0] if winners else None
-        judged.append(replace(clash, owners=tuple(owners), winner=winner))
+        judged.append(clash._replace(owners=tuple(owners), winner=winner))
     return judged
 
 

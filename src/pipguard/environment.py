@@ -13,7 +13,7 @@ import stat
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from pipguard import _facts
 from pipguard.paths import is_within, to_posix
@@ -35,8 +35,7 @@ class EnvironmentError_(Exception):
     """The environment could not be described or read at all."""
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """Something pipguard could not use, naming the distribution and the file."""
 
     distribution: str | None

@@ -14,7 +14,7 @@ import hashlib
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pipguard.paths import is_within
 
@@ -25,8 +25,7 @@ _STEP_NS = 1_000_000_000
 _TRIES = 4
 
 
-@dataclass(frozen=True)
-class DirectoryState:
+class DirectoryState(NamedTuple):
     """A directory's mtime (as CPython compares it: float seconds) and entries before the step."""
 
     mtime: float
@@ -34,8 +33,7 @@ class DirectoryState:
     entries: frozenset[str]
 
 
-@dataclass(frozen=True)
-class Settled:
+class Settled(NamedTuple):
     """A directory whose entries the transaction changed, and whether pipguard moved its mtime."""
 
     path: str

@@ -11,8 +11,8 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pipguard.check import DiskHasher, ExistingPaths, scan
 from pipguard.detect import (
@@ -130,8 +130,7 @@ def write_atomically(path: str, data: bytes, mode: int) -> None:
         raise
 
 
-@dataclass(frozen=True)
-class GuardOptions:
+class GuardOptions(NamedTuple):
     """pipguard's own options of ``install``, taken out of the pip arguments."""
 
     policy: Policy = "prevent"
@@ -522,13 +521,13 @@ def _as_recorded(clash: Clash, index: OwnershipIndex) -> Clash:
     """
     recorded = {index.dists[number].name: value for number, value in index.owners(clash.path)}
     owners = tuple(
-        replace(owner, hash=recorded[owner.name]) if owner.name in recorded else owner
+        owner._replace(hash=recorded[owner.name]) if owner.name in recorded else owner
         for owner in clash.owners
     )
     kind = clash.kind
     if kind == "differing" and len({o.hash for o in owners}) == 1 and owners[0].hash:
         kind = "identical"  # scripts pip generated from the same entry point: the same bytes
-    return replace(clash, owners=owners, kind=kind)
+    return clash._replace(owners=owners, kind=kind)
 
 
 def _scandir(directory: str) -> list[os.DirEntry[str]]:
@@ -581,7 +580,7 @@ def _same_generated_scripts(
             for o in clash.owners
         }
         alike = len(points) == 1 and None not in points
-        same.append(replace(clash, kind="identical") if alike else clash)
+        same.append(clash._replace(kind="identical") if alike else clash)
     return same
 
 

@@ -30,7 +30,7 @@ import io
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import pip
 from pip._internal.cli.main import main as _pip_main
@@ -68,8 +68,7 @@ _RUN = "run"
 _UNINSTALL = "uninstall"
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(NamedTuple):
     """One distribution pip is about to install, as plain data."""
 
     name: str
@@ -78,8 +77,7 @@ class Requirement:
     reinstall: bool  # pip uninstalls the installed copy first (upgrade, --force-reinstall)
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """The whole transaction, known before pip writes its first file."""
 
     requirements: tuple[Requirement, ...]

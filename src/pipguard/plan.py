@@ -43,8 +43,7 @@ class OutsideError(WheelError):
     """A wheel that would write outside the environment: stopped under warn as well."""
 
 
-@dataclass(frozen=True)
-class Scheme:
+class Scheme(NamedTuple):
     """Where one distribution's files go: pip's install scheme, as absolute POSIX paths."""
 
     purelib: str
