@@ -249,3 +249,30 @@ def test_schemes_after_two_answers_are_pips_own(where: dict[str, str]) -> None:
         expected = [to_posix(os.path.abspath(getattr(raw, key))) for key in _SCHEME_KEYS]
         assert schemes(name, False) == expected
     assert schemes._rule  # the later names were derived, not asked
+
+
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["a", "A", "b.py", "B.py", "é", "É", "1", "x/Y"]), max_size=6),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_case_clashes_match_a_brute_force_fold(records: list[list[str]]) -> None:
+    from pipguard.detect import find_case_clashes
+
+    dists = [dist(f"d{n}", [(row, H1) for row in rows]) for n, rows in enumerate(records)]
+    index, _ = build_index(dists, ("/env",))
+    owners: dict[str, set[str]] = {}
+    for number, rows in enumerate(records):
+        for row in rows:
+            owners.setdefault(f"{SITE}/{row}", set()).add(f"d{number}")
+    folded: dict[str, set[str]] = {}
+    for path in owners:
+        folded.setdefault(path.lower(), set()).add(path)
+    expected = {
+        min(variants)
+        for variants in folded.values()
+        if len(variants) > 1 and len(set().union(*(owners[v] for v in variants))) > 1
+    }
+    assert {clash.path for clash in find_case_clashes(index)} == expected
