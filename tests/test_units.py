@@ -234,7 +234,8 @@ def test_schemes_after_two_answers_are_pips_own(where: dict[str, str]) -> None:
     from pip._internal.locations import get_scheme
 
     from pipguard.paths import to_posix
-    from pipguard.pipbridge import _SCHEME_KEYS, _Schemes
+    from pipguard.pipbridge import _Schemes
+    from pipguard.plan import SCHEME_KEYS
 
     schemes = _Schemes(get_scheme, where)
     for name in ["first", "Second_Name", "third.dist", "x-4"]:
@@ -246,7 +247,7 @@ def test_schemes_after_two_answers_are_pips_own(where: dict[str, str]) -> None:
             isolated=False,
             prefix=where.get("prefix"),
         )
-        expected = [to_posix(os.path.abspath(getattr(raw, key))) for key in _SCHEME_KEYS]
+        expected = [to_posix(os.path.abspath(getattr(raw, key))) for key in SCHEME_KEYS]
         assert schemes(name, False) == expected
     assert schemes._rule  # the later names were derived, not asked
 

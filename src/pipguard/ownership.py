@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pipguard.environment import InstalledDistribution, Problem
-from pipguard.paths import is_within, resolve_row
+from pipguard.paths import is_within, plain_path_pattern, resolve_row
 from pipguard.records import CLEAN_ROW, HASH_GROUP, ROW_END, parse_installed_files, parse_rows
 
 __all__ = ["OwnershipIndex", "Row", "build_index"]
@@ -49,12 +49,9 @@ class OwnershipIndex:
 # A RECORD of clean rows (no quotes, a sha256 or no hash, a plain size) is split by regular
 # expressions, in C; any other text goes line by line through :func:`parse_rows`. pip writes
 # RECORD with the csv module's "\r\n" line ends, so every row may end in "\r".
-# A plain path joins its base as it is: no root, drive, empty segment, '.' or '..' segment,
-# backslash, or segment ending in '.' (which is how '../' and './' show).
-_SEGMENT = r'[^/,"\r\n\x00\\]*[^/.,"\r\n\x00\\]'
-_PLAIN_ROW = re.compile(
-    rf"^(?!.:)({_SEGMENT}(?:/{_SEGMENT})*)," + HASH_GROUP + ROW_END, re.MULTILINE
-)
+# A plain path (see plain_path_pattern) joins its base as it is.
+_PLAIN, _SEGMENT = plain_path_pattern(',"\r\n')
+_PLAIN_ROW = re.compile(rf"^({_PLAIN})," + HASH_GROUP + ROW_END, re.MULTILINE)
 # What pip records outside the site: '../' then a plain path (../../../bin/tool).
 _CLIMB_ROW = re.compile(
     rf"^((?:\.\./)+{_SEGMENT}(?:/{_SEGMENT})*)," + HASH_GROUP + ROW_END, re.MULTILINE

@@ -5,7 +5,14 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable
 
-__all__ = ["is_derived_pyc", "is_within", "relative_to", "resolve_row", "to_posix"]
+__all__ = [
+    "is_derived_pyc",
+    "is_within",
+    "plain_path_pattern",
+    "relative_to",
+    "resolve_row",
+    "to_posix",
+]
 
 
 def to_posix(path: str) -> str:
@@ -31,6 +38,17 @@ def resolve_row(base: str, row_path: str) -> str | None:
         if joined.startswith("//"):
             joined = "/" + joined.lstrip("/")
     return joined
+
+
+def plain_path_pattern(forbidden: str = "") -> tuple[str, str]:
+    """Return regular expressions for (a plain relative path, one of its segments).
+
+    A plain path joins its base as it is (:func:`resolve_row` would leave it alone): no root,
+    drive, backslash, NUL, empty segment, or segment ending in '.' (which is how '.' and '..'
+    show). ``forbidden`` adds characters no segment may hold (a RECORD row's ',' and quotes).
+    """
+    segment = rf"[^/\\\x00{forbidden}]*[^/.\\\x00{forbidden}]"
+    return rf"(?!.:){segment}(?:/{segment})*", segment
 
 
 def is_within(path: str, roots: Iterable[str]) -> bool:

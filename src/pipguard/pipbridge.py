@@ -38,7 +38,7 @@ from pip._internal.exceptions import InstallationError
 
 from pipguard.environment import canonical_name
 from pipguard.paths import to_posix
-from pipguard.plan import Scheme
+from pipguard.plan import SCHEME_KEYS, Scheme
 
 _console_script_specs: Callable[[dict[str, str]], list[str]] | None
 try:
@@ -146,15 +146,12 @@ def _target_scheme(scheme: Scheme, temp_home: str, target_dir: str) -> Scheme:
             return target + path[len(temp_home) :]
         return path
 
-    return Scheme(*(moved(getattr(scheme, key)) for key in _SCHEME_KEYS))
+    return Scheme(*(moved(getattr(scheme, key)) for key in SCHEME_KEYS))
 
 
 # pip installs --target into a temporary home and moves it into the target afterwards; before
 # that home exists, a stand-in gives the same scheme (paths are mapped as text, never resolved).
 _TARGET_HOME = os.path.abspath(os.sep + "pipguard-target-home")
-
-
-_SCHEME_KEYS = ("purelib", "platlib", "headers", "scripts", "data")
 
 
 class _Schemes:
@@ -172,7 +169,7 @@ class _Schemes:
         self._rule: dict[bool, tuple[list[str], str]] = {}
 
     def __call__(self, name: str, isolated: bool) -> list[str]:
-        """Return the scheme's paths (``_SCHEME_KEYS`` order), absolute, with '/'."""
+        """Return the scheme's paths (``SCHEME_KEYS`` order), absolute, with '/'."""
         rule = self._rule.get(isolated)
         if rule is not None:
             paths, include = rule
@@ -185,10 +182,11 @@ class _Schemes:
             isolated=isolated,
             prefix=self._where.get("prefix"),
         )
-        paths = [to_posix(os.path.abspath(getattr(raw, key))) for key in _SCHEME_KEYS]
+        paths = [to_posix(os.path.abspath(getattr(raw, key))) for key in SCHEME_KEYS]
         asked = self._asked.setdefault(isolated, [])
-        asked.append((name, paths))
-        if len(asked) == 2:
+        if len(asked) < 2:
+            asked.append((name, paths))
+        if len(asked) == 2 and isolated not in self._rule:
             (first, one), (second, other) = asked
             include = one[2].rpartition("/")[0]
             if (
@@ -283,10 +281,11 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
             q for q, n in zip(requirements, names) if n in last
         ]
 
-    options_seen: list[Any] = []
+    seen_options: Any = None  # the install command's, once pip has parsed them
 
     def run(self: Any, options: Any, run_args: Any) -> Any:
-        options_seen.append(options)
+        nonlocal seen_options
+        seen_options = options
         make_resolver = self.make_resolver
 
         def guarded_resolver(*resolver_args: Any, **resolver_kwargs: Any) -> Any:
@@ -323,8 +322,7 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
             except TypeError as exc:
                 guard.cannot_plan(f"pip {PIP_VERSION}: its install step is not as expected ({exc})")
             else:
-                options = options_seen[-1] if options_seen else None
-                requirements = plan(list(requirements), where, options)
+                requirements = plan(list(requirements), where, seen_options)
         try:
             return original(requirements, *rest, **kwargs)
         except KeyboardInterrupt:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from pipguard.environment import Problem, canonical_name
-from pipguard.paths import is_within, resolve_row, to_posix
+from pipguard.paths import is_within, plain_path_pattern, resolve_row, to_posix
 from pipguard.records import record_hash, record_hashes
 from pipguard.zipindex import Unusual, read_index
 
@@ -29,10 +29,8 @@ __all__ = [
 ]
 
 SCHEME_KEYS = ("purelib", "platlib", "headers", "scripts", "data")
-# A member that lands at site/member as it is: not in a .data directory, and no root, drive,
-# backslash, NUL, empty segment, or segment ending in '.' (so no '.' or '..').
-_SEGMENT = r"[^/\\\x00]*[^/.\\\x00]"
-_PLAIN_MEMBER = re.compile(rf"(?!.:)(?![^/]*\.data(?:/|$)){_SEGMENT}(?:/{_SEGMENT})*")
+# A member that lands at site/member as it is: a plain path, not in a .data directory.
+_PLAIN_MEMBER = re.compile(r"(?![^/]*\.data(?:/|$))" + plain_path_pattern()[0])
 
 
 class WheelError(Exception):
