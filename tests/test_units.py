@@ -7,11 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipguard.detect import Clash, Incoming, Owner, find_clashes, find_transaction_clashes, judge
-from pipguard.environment import InstalledDistribution, Problem, canonical_name
+from pipguard.environment import InstalledDistribution, canonical_name
 from pipguard.guard import UsageError, split_args
-from pipguard.ownership import _record_rows, build_index
+from pipguard.ownership import _CLIMB, _ODD_PATH, _clean_rows, _find_hash, build_index
 from pipguard.paths import is_derived_pyc, is_within, resolve_row
-from pipguard.records import RecordEntry, hash_bytes, parse_record
+from pipguard.records import RecordEntry, hash_bytes, parse_record, parse_rows
 
 SITE = "/env/lib/python3.11/site-packages"
 H1 = hash_bytes(b"one")
@@ -169,15 +169,40 @@ _ROWS = st.lists(
 )
 
 
-@given(st.lists(_ROWS, min_size=1, max_size=4), st.sampled_from(["\n", "\r\n"]))
+# Rows as pip writes them: plain paths, and scripts or data files climbing out of the site.
+_CLEAN_ROWS = st.lists(
+    st.tuples(
+        st.tuples(
+            st.sampled_from(["", "../../../", "../"]),
+            st.lists(
+                st.sampled_from(["a", "b.py", "__pycache__", ".hidden", "É", " ", "x..y"]),
+                min_size=1,
+                max_size=4,
+            ).map("/".join),
+        ).map("".join),
+        st.sampled_from([H1, H2, None]),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def _record(rows: list[tuple[str, str | None]], end: str) -> str:
+    return "".join(f"{path},{hash_value or ''},{end}" for path, hash_value in rows)
+
+
+@given(
+    st.lists(st.one_of(_ROWS, _CLEAN_ROWS), min_size=1, max_size=4), st.sampled_from(["\n", "\r\n"])
+)
 def test_index_matches_a_row_by_row_reference(
     records: list[list[tuple[str, str | None]]], end: str
 ) -> None:
-    # The index takes whole clean RECORDs in one pass: it must agree with resolving every row.
+    # The index takes whole clean RECORDs in one pass: it must agree with resolving every row,
+    # owners and hashes alike (a hash only where one row of the RECORD names the path).
     roots = ("/env",)
     dists = [dist(f"d{n}", rows, end=end) for n, rows in enumerate(records)]
     index, problems = build_index(dists, roots)
-    expected: dict[str, dict[int, str | None]] = {}
+    expected: dict[str, dict[int, list[str | None]]] = {}
     outside = 0
     for number, rows in enumerate(records):
         for row, hash_value in rows:
@@ -185,12 +210,69 @@ def test_index_matches_a_row_by_row_reference(
             if row and (path is None or not is_within(path, roots)):
                 outside += 1
             elif path is not None:
-                expected.setdefault(path, {}).setdefault(number, hash_value)
+                expected.setdefault(path, {}).setdefault(number, []).append(hash_value)
     got = {path: dict(index.owners(path)) for path in index.paths()}
     assert set(got) == set(expected)
+    assert all(len(index.owners(path)) == len(got[path]) for path in got)  # each owner once
     for path, owners in expected.items():
         assert set(got[path]) == set(owners)
+        for number, hashes in owners.items():
+            if len(hashes) == 1:
+                assert got[path][number] == hashes[0]
     assert sum("points outside" in p.message for p in problems) == outside
+
+
+# Lines the one pass must refuse or read as the row parser does, among clean ones.
+_HOSTILE_LINES = [
+    *("a/,,", "a//b,,", "/abs,,", ",,", "a/./b,,", "./a,,", "a/.,,", "a.,,", "..,,", "../,,"),
+    *("../a/../b,,", "a,b,,", "a\rb,,", "C:/x,,", 'a"b,,', "x\\y,,", "a\x00b,,", "a,md5=abc,"),
+    *(f"a,{H1[:-1]},", f"a,{H1}x,1", "a,,x", "a,,,", "a", "", "\r"),
+]
+
+
+def _assert_one_pass_agrees(text: str, clean_rows: bool) -> None:
+    clean = _clean_rows(text)
+    parsed, issues = parse_rows(text)
+    if clean_rows:
+        assert clean is not None  # plain and climbing rows as pip writes them: one pass
+    if clean is None:
+        return
+    plain, climbing = clean
+    assert issues == []
+    assert plain == [path for path, _, _ in parsed if not _ODD_PATH.search(path)]
+    assert climbing == [path for path, _, _ in parsed if _ODD_PATH.search(path)]
+    assert all(map(_CLIMB.fullmatch, climbing))
+    last = {path: hash_value for path, hash_value, _ in parsed}
+    assert all(_find_hash(text, path) == last[path] for path in last)
+
+
+@pytest.mark.parametrize("line", _HOSTILE_LINES)
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_the_one_pass_split_refuses_or_agrees_on_each_hostile_line(line: str, end: str) -> None:
+    clean = [f"c,{H1},1", "a/b.py,,3", f"../../../bin/x,{H1},9", f"c,{H2},1"]  # c: last wins
+    for at in range(len(clean) + 1):
+        lines = [*clean[:at], line, *clean[at:]]
+        _assert_one_pass_agrees(end.join(lines) + end, clean_rows=False)
+        _assert_one_pass_agrees(end.join(lines), clean_rows=False)
+
+
+@given(
+    _CLEAN_ROWS,
+    st.lists(st.tuples(st.integers(0, 12), st.sampled_from(_HOSTILE_LINES)), max_size=2),
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
+)
+def test_the_one_pass_split_agrees_with_the_row_parser(
+    rows: list[tuple[str, str | None]],
+    hostile: list[tuple[int, str]],
+    end: str,
+    last_line_ended: bool,
+) -> None:
+    lines = [f"{path},{hash_value or ''},{len(path)}" for path, hash_value in rows]
+    for at, line in hostile:
+        lines.insert(at, line)
+    text = end.join(lines) + (end if last_line_ended else "")
+    _assert_one_pass_agrees(text, clean_rows=not hostile)
 
 
 def test_a_record_as_pip_writes_it_is_split_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -204,11 +286,12 @@ def test_a_record_as_pip_writes_it_is_split_in_one_pass(monkeypatch: pytest.Monk
     monkeypatch.setattr(pipguard.ownership, "parse_rows", row_by_row)
     monkeypatch.setattr(pipguard.ownership, "CLEAN_ROW", None)
     rows = [("pkg/__init__.py", H1), ("pkg-1.0.dist-info/RECORD", None), ("../../../bin/x", H2)]
-    problems: list[Problem] = []
-    plain, climbing = _record_rows(dist("pkg", rows, end="\r\n"), problems)
-    assert plain == [("pkg/__init__.py", H1), ("pkg-1.0.dist-info/RECORD", "")]
-    assert climbing == [("../../../bin/x", H2)]
+    index, problems = build_index([dist("pkg", rows, end="\r\n")], ("/env",))
+    monkeypatch.undo()  # hashes asked twice of one RECORD are read all at once
     assert problems == []
+    assert index.owners(f"{SITE}/pkg/__init__.py") == [(0, H1)]
+    assert index.owners(f"{SITE}/pkg-1.0.dist-info/RECORD") == [(0, None)]
+    assert index.owners("/env/bin/x") == [(0, H2)]
 
 
 @given(st.text(alphabet="aZ9-_.é", max_size=12))
@@ -254,20 +337,38 @@ def test_schemes_after_two_answers_are_pips_own(where: dict[str, str]) -> None:
 
 @given(
     st.lists(
-        st.lists(st.sampled_from(["a", "A", "b.py", "B.py", "é", "É", "1", "x/Y"]), max_size=6),
+        st.tuples(
+            # Sites differing by case only are one directory on macOS: their files clash too.
+            st.sampled_from(["/env/lib/site", "/env/lib/SITE", "/Env/lib/site"]),
+            st.lists(
+                st.sampled_from(
+                    ["a", "A", "b.py", "B.py", "é", "É", "x/Y", "../../bin/t", "../../bin/T"]
+                ),
+                max_size=6,
+            ),
+        ),
         min_size=1,
         max_size=4,
     )
 )
-def test_case_clashes_match_a_brute_force_fold(records: list[list[str]]) -> None:
+def test_case_clashes_match_a_brute_force_fold(records: list[tuple[str, list[str]]]) -> None:
     from pipguard.detect import find_case_clashes
 
-    dists = [dist(f"d{n}", [(row, H1) for row in rows]) for n, rows in enumerate(records)]
-    index, _ = build_index(dists, ("/env",))
+    dists = [
+        InstalledDistribution(
+            f"d{n}",
+            "1",
+            f"{site}/d{n}-1.dist-info",
+            site,
+            _record([(row, H1) for row in rows], "\r\n"),
+        )
+        for n, (site, rows) in enumerate(records)
+    ]
+    index, _ = build_index(dists, ("/env", "/Env"))
     owners: dict[str, set[str]] = {}
-    for number, rows in enumerate(records):
+    for number, (site, rows) in enumerate(records):
         for row in rows:
-            owners.setdefault(f"{SITE}/{row}", set()).add(f"d{number}")
+            owners.setdefault(resolve_row(site, row) or "", set()).add(f"d{number}")
     folded: dict[str, set[str]] = {}
     for path in owners:
         folded.setdefault(path.lower(), set()).add(path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from itertools import chain, compress
+from itertools import compress
 from operator import ne
 from typing import Literal, NamedTuple
 
@@ -109,9 +109,10 @@ def find_clashes(index: OwnershipIndex) -> list[Clash]:
     (if any) covers them.
     """
     clashes: list[Clash] = []
-    for path, rows in index.shared.items():
+    for path in index.shared_paths():
         if is_derived_pyc(path):
             continue
+        rows = index.owners(path)
         owners = _owners(index, path, rows)
         if len(owners) < 2:
             continue
@@ -128,15 +129,15 @@ def find_case_clashes(index: OwnershipIndex) -> list[Clash]:
     """
     # Two paths that fold to one cannot both stay the same when lowered: look only at the
     # others, found in C (str.lower has an ASCII fast path; str.islower took 84 ms a check
-    # of 200,000 paths, this 13 ms).
-    paths = list(chain(index.single, index.shared))
-    candidates = list(compress(paths, map(ne, paths, map(str.lower, paths))))
+    # of 200,000 paths, this 13 ms). Under a lower-case root a path changes when lowered
+    # exactly when its key does, and keys are shorter.
+    lower_root = index.root == index.root.lower()
+    keys = list(index.keys() if lower_root else index.paths())
+    candidates = list(compress(keys, map(ne, keys, map(str.lower, keys))))
     if not candidates:
         return []
-    lowered = [path.lower() for path in candidates]
-    if len(set(lowered)) == len(lowered) and not any(
-        low in index.single or low in index.shared for low in lowered
-    ):
+    lowered = [index.path_of(key).lower() for key in candidates]
+    if len(set(lowered)) == len(lowered) and not any(low in index for low in lowered):
         return []
     folded: dict[str, str] = {}
     groups: dict[str, set[str]] = {}

@@ -4,111 +4,189 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import ne
 
 from pipguard.environment import InstalledDistribution, Problem
 from pipguard.paths import is_within, plain_path_pattern, resolve_row
-from pipguard.records import CLEAN_ROW, HASH_GROUP, ROW_END, parse_installed_files, parse_rows
+from pipguard.records import CLEAN_ROW, SHA256_PATTERN, parse_installed_files, parse_rows
 
 __all__ = ["OwnershipIndex", "Row", "build_index"]
 
 # (index of the distribution in OwnershipIndex.dists, RECORD hash or None)
 Row = tuple[int, "str | None"]
 
+_SHARED = -1  # in ``single``: the path has several owners, listed in ``shared``
 
-@dataclass
+
 class OwnershipIndex:
-    """Absolute path -> the distributions whose RECORD lists it, built once per command."""
+    """Absolute path -> the distributions whose RECORD lists it, built once per command.
 
-    dists: list[InstalledDistribution]
-    # Most paths have one owner: keep those flat and move a path to ``shared`` on its second.
-    single: dict[str, Row] = field(default_factory=dict)
-    shared: dict[str, list[Row]] = field(default_factory=dict)
+    Paths inside ``root`` (the directory most distributions sit in: site-packages) are kept
+    relative to it, as their RECORD rows are written, so that no string is built for them;
+    other paths are kept absolute. Callers see absolute paths only.
+
+    Most paths have one owner: ``single`` maps them to its number in ``dists``; a path with
+    more maps to ``_SHARED`` and its owners are in ``shared``. Hashes are not copied into the
+    index (200,000 of them cost 30 MB): the hash of a row that joins its base as it is gets
+    read from the distribution's RECORD text when asked; other rows' hashes are kept as met.
+    """
+
+    def __init__(self, dists: Iterable[InstalledDistribution], root: str = "/") -> None:
+        self.dists = list(dists)
+        self.root = root
+        self._prefix = root.rstrip("/") + "/"
+        self.single: dict[str, int] = {}
+        self.shared: dict[str, list[int]] = {}
+        # number -> {key: hash} for the rows that do not join the base as they are.
+        self._odd: dict[int, dict[str, str | None]] = {}
+        # number -> {row as written: hash}: read row by row, or asked more than once.
+        self._rows: dict[int, dict[str, str | None]] = {}
+        self._asked: set[int] = set()
+
+    def key(self, path: str) -> str:
+        """Return the key of absolute ``path``: relative to ``root`` if inside it."""
+        prefix = self._prefix
+        return path[len(prefix) :] if path.startswith(prefix) else path
+
+    def path_of(self, key: str) -> str:
+        """Return the absolute path of ``key``."""
+        return key if key.startswith("/") else self._prefix + key
+
+    def keys(self) -> Iterable[str]:
+        """Every indexed path once, as a key (see :meth:`key`)."""
+        return self.single.keys()
 
     def owners(self, path: str) -> list[Row]:
         """Return every (distribution index, hash) that lists ``path``."""
-        many = self.shared.get(path)
-        if many is not None:
-            return many
-        one = self.single.get(path)
-        return [one] if one is not None else []
+        key = self.key(path)
+        number = self.single.get(key)
+        if number is None:
+            return []
+        numbers = self.shared[key] if number == _SHARED else (number,)
+        return [(number, self._hash(number, key, path)) for number in numbers]
+
+    def shared_paths(self) -> list[str]:
+        """Return the paths that several distributions list."""
+        return list(map(self.path_of, self.shared))
 
     def __contains__(self, path: object) -> bool:
         """Tell whether any distribution lists ``path``."""
-        return path in self.single or path in self.shared
+        return isinstance(path, str) and self.key(path) in self.single
 
     def paths(self) -> Iterator[str]:
         """Yield every indexed path once."""
-        yield from self.single
-        yield from self.shared
+        return map(self.path_of, self.single)
 
     def __len__(self) -> int:
-        return len(self.single) + len(self.shared)
+        return len(self.single)
+
+    def _hash(self, number: int, key: str, path: str) -> str | None:
+        """Return the hash distribution ``number``'s RECORD gives ``path`` (the last row's)."""
+        odd = self._odd.get(number)
+        if odd is not None and key in odd:
+            return odd[key]
+        dist = self.dists[number]
+        row = key if dist.base == self.root else path[len(dist.base) + 1 :]
+        rows = self._rows.get(number)
+        if rows is None:
+            text = dist.record_text or ""
+            if number not in self._asked:
+                # Most RECORDs are asked once (a clash): find the row, do not split them all.
+                self._asked.add(number)
+                return _find_hash(text, row)
+            rows = self._rows[number] = {
+                row: value or None for row, value in CLEAN_ROW.findall(text)
+            }
+        return rows.get(row)
+
+    def _add(self, number: int, prefix: str, rows: list[str]) -> None:
+        """Add distribution ``number``'s plain rows, whose keys are ``prefix`` + row."""
+        keys = list(map(prefix.__add__, rows)) if prefix else rows
+        # One dict operation per row, in C: setdefault answers the owner a key already had.
+        taken = list(map(self.single.setdefault, keys, repeat(number)))
+        if taken.count(number) != len(taken):
+            for key in compress(keys, map(ne, taken, repeat(number))):
+                self._claim(key, number)
+
+    def _claim(self, key: str, number: int) -> None:
+        """Add one claim on ``key``; a second distribution makes it shared."""
+        first = self.single.setdefault(key, number)
+        if first == _SHARED:
+            many = self.shared[key]
+            if number not in many:
+                many.append(number)
+        elif first != number:
+            self.single[key] = _SHARED
+            self.shared[key] = [first, number]
 
 
-# A RECORD of clean rows (no quotes, a sha256 or no hash, a plain size) is split by regular
-# expressions, in C; any other text goes line by line through :func:`parse_rows`. pip writes
-# RECORD with the csv module's "\r\n" line ends, so every row may end in "\r".
-# A plain path (see plain_path_pattern) joins its base as it is.
-_PLAIN, _SEGMENT = plain_path_pattern(',"\r\n')
-_PLAIN_ROW = re.compile(rf"^({_PLAIN})," + HASH_GROUP + ROW_END, re.MULTILINE)
+def _find_hash(text: str, row: str) -> str | None:
+    """Return the hash of the last line of clean RECORD ``text`` whose path is ``row``."""
+    at = text.rfind(f"\n{row},")
+    if at >= 0:
+        start = at + len(row) + 2
+    elif text.startswith(f"{row},"):
+        start = len(row) + 1
+    else:
+        return None
+    return text[start : text.find(",", start)] or None
+
+
+# A RECORD as pip writes it (csv's "\r\n" line ends, a sha256 or no hash, a plain size, no
+# quotes) is taken in one pass in C: _TAIL cuts every row's hash and size, which leaves one
+# path per line, and a few substring tests then tell that every path joins its base as it is
+# (see plain_path_pattern: no root, drive, backslash, empty segment or segment ending in '.').
+# A line may not start with '/' (a root) or ',' (no path): the lookahead sees the next line.
+_TAIL = re.compile(rf",(?:{SHA256_PATTERN.pattern})?,[0-9]*\r?\n(?![/,])")
+_NOT_PLAIN = ("//", "./", ".\n", "/\n")
 # What pip records outside the site: '../' then a plain path (../../../bin/tool).
-_CLIMB_ROW = re.compile(
-    rf"^((?:\.\./)+{_SEGMENT}(?:/{_SEGMENT})*)," + HASH_GROUP + ROW_END, re.MULTILINE
-)
-# Any other row is normalised and checked against the roots.
+_SEGMENT = plain_path_pattern(',"\r\n')[1]
+_CLIMB = re.compile(rf"(?:\.\./)+{_SEGMENT}(?:/{_SEGMENT})*")
+_CLIMB_LINE = re.compile(r"\n(\.\./[^\n]*)")
+# Rows of other RECORDs that cannot join the base as they are: normalised, checked.
 _ODD_PATH = re.compile(r"\./|//|\\|^/|^.:|[/.]$")
 
 
-def _record_rows(
-    dist: InstalledDistribution, problems: list[Problem]
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Return (path, hash or "") for every usable row of ``dist``'s record, as the rows that
-    join its base as they are and the others; the unusable rows become problems."""
-    text = dist.record_text
-    if text is None:
-        return [], []
-    if dist.kind == "egg-info":
-        return [], [(entry.path, "") for entry in parse_installed_files(text)]
-    plain: list[tuple[str, str]] = _PLAIN_ROW.findall(text)
-    lines = text.count("\n") + (not text.endswith("\n"))
-    if plain and len(plain) == lines:
-        return plain, []  # every line matched: the common case, in one pass
-    climbing: list[tuple[str, str]] = _CLIMB_ROW.findall(text)
-    if plain and len(plain) + len(climbing) == lines:
-        return plain, climbing  # pip's usual RECORD: scripts and data files climb out
+def _clean_rows(text: str) -> tuple[list[str], list[str]] | None:
+    """Return a clean RECORD's (plain paths, climbing paths), or None to read it row by row."""
+    if not text.endswith("\n"):
+        text += "\n"
+    if '"' in text or "\\" in text or "\x00" in text or ":" in text or text[0] in ",/":
+        return None  # ':' only for a drive (C:x); any is rare enough to go row by row
+    paths, count = _TAIL.subn("\n", text)
+    if count != text.count("\n") or "," in paths:
+        return None
+    climbing: list[str] = []
+    if "./" in paths:
+        lines = "\n" + paths
+        climbing = _CLIMB_LINE.findall(lines)
+        if not all(map(_CLIMB.fullmatch, climbing)):
+            return None
+        paths = _CLIMB_LINE.sub("", lines)[1:]
+    if any(map(paths.__contains__, _NOT_PLAIN)):
+        return None
+    plain = paths.split("\n")
+    plain.pop()  # the empty string after the last line end
+    return plain, climbing
+
+
+def _rows(dist: InstalledDistribution, text: str, problems: list[Problem]) -> list[tuple[str, str]]:
+    """Return (path, hash or "") for every usable row; the unusable rows become problems."""
     rows: list[tuple[str, str]] = CLEAN_ROW.findall(text)
     split = text.split("\n")
-    if len(rows) == len(split) - split.count(""):
+    if len(rows) == len(split) - split.count("") - split.count("\r"):
         if not rows:
             problems.append(Problem(dist.name, dist.record_file, "empty RECORD: ownership unknown"))
-    else:
-        rows = []
-        for number, line in enumerate(split, start=1):
-            parsed, issues = parse_rows(line)
-            rows.extend((path, hash_value or "") for path, hash_value, _ in parsed)
-            for issue in issues:
-                message = f"line {number}: {issue.message}"
-                problems.append(Problem(dist.name, dist.record_file, message))
-    plain = []
-    odd: list[tuple[str, str]] = []
-    for row in rows:
-        (odd if _ODD_PATH.search(row[0]) else plain).append(row)
-    return plain, odd
-
-
-def _claim(index: OwnershipIndex, path: str, row: Row) -> None:
-    """Add one (distribution, hash) claim on ``path``; a second distribution makes it shared."""
-    first = index.single.get(path)
-    if first is None:
-        many = index.shared.get(path)
-        if many is None:
-            index.single[path] = row
-        else:
-            many.append(row)
-    elif first[0] != row[0]:
-        del index.single[path]
-        index.shared[path] = [first, row]
+        return rows
+    rows = []
+    for number, line in enumerate(split, start=1):
+        parsed, issues = parse_rows(line)
+        rows.extend((path, hash_value or "") for path, hash_value, _ in parsed)
+        for issue in issues:
+            message = f"line {number}: {issue.message}"
+            problems.append(Problem(dist.name, dist.record_file, message))
+    return rows
 
 
 def build_index(
@@ -116,25 +194,40 @@ def build_index(
 ) -> tuple[OwnershipIndex, list[Problem]]:
     """Index every RECORD row of ``dists``; rows that leave ``roots`` become problems instead.
 
-    This is the hot loop of ``check`` (about 200 rows per distribution). The plain rows of a
-    distribution join its base in one comprehension and enter the index in one update; only
-    the paths already claimed by another distribution, and rows that could climb or jump
+    This is the hot loop of ``check`` (about 200 rows per distribution). A clean RECORD's
+    paths are cut out in one pass and enter the index as they are written, in C; only the
+    paths another distribution already claimed, and rows that could climb or jump
     (``../../../bin/tool``), are taken one by one.
     """
-    index = OwnershipIndex(dists=list(dists))
+    dists = list(dists)
+    bases: dict[str, int] = {}
+    for dist in dists:
+        bases[dist.base] = bases.get(dist.base, 0) + 1
+    index = OwnershipIndex(dists, max(bases, key=bases.__getitem__, default="/"))
     problems: list[Problem] = []
-    single = index.single
-    shared = index.shared
     for number, dist in enumerate(index.dists):
+        text = dist.record_text
+        if text is None:
+            continue
         base = dist.base
-        prefix = base + "/"
-        plain, odd = _record_rows(dist, problems)
-        if not is_within(base, roots):
-            plain, odd = [], plain + odd
-        new = {prefix + path: (number, hash_value or None) for path, hash_value in plain}
-        for path in (new.keys() & single.keys()) | (new.keys() & shared.keys()):
-            _claim(index, path, new.pop(path))
-        single.update(new)
+        inside = is_within(base, roots)
+        plain: list[str] = []
+        odd: list[tuple[str, str | None]] = []
+        clean = _clean_rows(text) if inside and dist.kind == "dist-info" else None
+        if clean is not None:
+            plain, climbing = clean
+            odd = [(row, _find_hash(text, row)) for row in climbing]
+        elif dist.kind == "egg-info":
+            odd = [(entry.path, None) for entry in parse_installed_files(text)]
+        else:
+            index._rows[number] = known = {}
+            for row, value in _rows(dist, text, problems):
+                if inside and not _ODD_PATH.search(row):
+                    plain.append(row)
+                    known[row] = value or None
+                else:
+                    odd.append((row, value or None))
+        index._add(number, index.key(base + "/"), plain)
         for row, hash_value in odd:
             resolved = resolve_row(base, row)
             if target_layout and row.startswith("../../") and not is_within(resolved or "", roots):
@@ -149,5 +242,7 @@ def build_index(
                     )
                 )
                 continue
-            _claim(index, resolved, (number, hash_value or None))
+            key = index.key(resolved)
+            index._odd.setdefault(number, {})[key] = hash_value
+            index._claim(key, number)
     return index, problems
