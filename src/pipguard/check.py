@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pipguard.detect import Clash, FileState, find_case_clashes, find_clashes, judge, verify
 from pipguard.environment import (
@@ -83,17 +83,16 @@ class ExistingPaths:
         return name in listing
 
 
-@dataclass
-class CheckResult:
+class CheckResult(NamedTuple):
     """What ``check`` found in one environment."""
 
     environment: Environment
     distributions: int
     files: int
     clashes: list[Clash]
-    modified: list[FileState] = field(default_factory=list)
-    missing: list[FileState] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    modified: list[FileState]
+    missing: list[FileState]
+    problems: list[Problem]
 
 
 def scan(env: Environment) -> tuple[list[InstalledDistribution], OwnershipIndex, list[Problem]]:

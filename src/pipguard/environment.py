@@ -8,11 +8,10 @@ import json
 import os
 import posixpath
 import re
-import shutil
 import stat
 import sys
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import IO, Any, NamedTuple
 
 from pipguard import _facts
@@ -43,22 +42,20 @@ class Problem(NamedTuple):
     message: str
 
 
-@dataclass(frozen=True)
-class Environment:
+class Environment(NamedTuple):
     """Where one environment installs files, and which directories hold its distributions."""
 
     python: str | None
     scan_dirs: tuple[str, ...]
     roots: tuple[str, ...]
-    scheme: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    scheme: Mapping[str, str] = MappingProxyType({})
     case_insensitive: bool = False
     # A pip --target directory: pip wrote its RECORDs in a temporary home, relative to its
     # lib/python, so a script shows as ../../bin/tool where the target holds bin/tool.
     target_layout: bool = False
 
 
-@dataclass
-class InstalledDistribution:
+class InstalledDistribution(NamedTuple):
     """One installed distribution: its metadata directory and the rows of its RECORD."""
 
     name: str
@@ -179,6 +176,8 @@ def describe_python(executable: str | None = None) -> Environment:
     """Describe the environment of ``executable``, or of the running interpreter when None."""
     if executable is None:
         return _from_facts(_facts.facts())
+    import shutil  # only for --python: 2 ms a check otherwise
+
     exe = executable if os.sep in executable else (shutil.which(executable) or executable)
     if not os.path.exists(exe):
         raise EnvironmentError_(f"{executable}: no such interpreter")
@@ -357,14 +356,17 @@ def _name_from_dirname(dirname: str) -> tuple[str, str]:
     return name, version.split("-")[0] if version else ""
 
 
-def _read_one(base: str, dirname: str, problems: list[Problem]) -> InstalledDistribution | None:
+def _read_one(
+    base: str, dirname: str, linked: bool, problems: list[Problem]
+) -> InstalledDistribution | None:
+    """Read one metadata directory of ``base``; ``linked``: the listing shows it is a link."""
     metadata_dir = f"{base}/{dirname}"
     legacy = dirname.endswith(".egg-info")
     if legacy and not os.path.isdir(metadata_dir):
         return None  # A bare PKG-INFO file from distutils: it lists no files at all.
     fallback_name, fallback_version = _name_from_dirname(dirname)
     roots = (base,)
-    real_dir, inside = resolve_inside(metadata_dir, roots)
+    real_dir, inside = resolve_inside(metadata_dir, roots) if linked else (metadata_dir, True)
     if not inside:
         problems.append(
             Problem(
@@ -428,17 +430,20 @@ def _read_one(base: str, dirname: str, problems: list[Problem]) -> InstalledDist
     )
 
 
-def _metadata_dirs(directory: str, problems: list[Problem]) -> Iterator[str]:
+def _metadata_dirs(directory: str, problems: list[Problem]) -> list[tuple[str, bool]]:
+    """Return the metadata directories of ``directory``, sorted, and whether each is a link."""
     try:
         with os.scandir(directory) as listing:
-            names = sorted(entry.name for entry in listing)
+            # The listing's file types answer is_symlink() without a stat per entry.
+            return sorted(
+                (entry.name, entry.is_symlink())
+                for entry in listing
+                if entry.name.endswith((".dist-info", ".egg-info"))
+            )
     except OSError as exc:
         # An unreadable site-packages must not pass as an empty, clean one.
         problems.append(Problem(None, directory, f"cannot be listed: {exc.strerror}"))
-        return
-    for name in names:
-        if name.endswith((".dist-info", ".egg-info")):
-            yield name
+        return []
 
 
 def read_distributions(env: Environment) -> tuple[list[InstalledDistribution], list[Problem]]:
@@ -447,8 +452,8 @@ def read_distributions(env: Environment) -> tuple[list[InstalledDistribution], l
     problems: list[Problem] = []
     for directory in env.scan_dirs:
         seen: dict[str, InstalledDistribution] = {}
-        for dirname in _metadata_dirs(directory, problems):
-            dist = _read_one(directory, dirname, problems)
+        for dirname, linked in _metadata_dirs(directory, problems):
+            dist = _read_one(directory, dirname, linked, problems)
             if dist is None:
                 continue
             other = seen.setdefault(dist.name, dist)
