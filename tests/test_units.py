@@ -214,6 +214,8 @@ def test_index_matches_a_row_by_row_reference(
     got = {path: dict(index.owners(path)) for path in index.paths()}
     assert set(got) == set(expected)
     assert all(len(index.owners(path)) == len(got[path]) for path in got)  # each owner once
+    changed = index.changed_by_lower()
+    assert sorted(changed) == sorted(path for path in got if path.lower() != path)
     for path, owners in expected.items():
         assert set(got[path]) == set(owners)
         for number, hashes in owners.items():
@@ -365,6 +367,8 @@ def test_case_clashes_match_a_brute_force_fold(records: list[tuple[str, list[str
         for n, (site, rows) in enumerate(records)
     ]
     index, _ = build_index(dists, ("/env", "/Env"))
+    changed = index.changed_by_lower()
+    assert sorted(changed) == sorted(path for path in index.paths() if path.lower() != path)
     owners: dict[str, set[str]] = {}
     for number, (site, rows) in enumerate(records):
         for row in rows:
@@ -378,3 +382,69 @@ def test_case_clashes_match_a_brute_force_fold(records: list[tuple[str, list[str
         if len(variants) > 1 and len(set().union(*(owners[v] for v in variants))) > 1
     }
     assert {clash.path for clash in find_case_clashes(index)} == expected
+
+
+@pytest.mark.parametrize("filler", [0, 8170, 8190, 20000])
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_metadata_header_is_read_past_the_first_chunk(
+    tmp_path: pytest.TempPathFactory, filler: int, end: str
+) -> None:
+    # METADATA is read 8 KiB at a time for its header: fields after a long header line, or
+    # cut by the first read, must still be found; the body after the blank line is not read.
+    from pathlib import Path
+
+    from pipguard.environment import _metadata_fields, read_inside
+
+    site = Path(str(tmp_path))
+    text = end.join(
+        [
+            "Metadata-Version: 2.1",
+            f"Summary: {'é' * (filler // 2)}",
+            "Name: Late-Name",
+            "Version: 2.0",
+            "",
+            "Name: body",
+        ]
+    )
+    (site / "METADATA").write_text(text, encoding="utf-8", newline="")
+    assert _metadata_fields(str(site / "METADATA"), (str(site),), True) == ("Late-Name", "2.0")
+    data = text.encode()
+    assert read_inside(str(site / "METADATA"), (str(site),)) == data
+    assert read_inside(str(site / "METADATA"), (str(site),), limit=100) == data[:100]
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["Name: a", "Version: 1", "name:B", "VERSION : 2", "x", " ", "", "é" * 9000]
+        ),
+        max_size=8,
+    ),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+    st.booleans(),
+)
+def test_metadata_header_reads_as_a_text_file_reads_it(
+    lines: list[str], end: str, ended: bool
+) -> None:
+    # The reference: METADATA read line by line through a universal-newline text file.
+    import io
+    import tempfile
+
+    from pipguard.environment import _metadata_fields
+
+    data = (end.join(lines) + (end if ended else "")).encode()
+    name = version = None
+    for line in io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace"):
+        if not line.strip():
+            break
+        key, sep, value = line.partition(":")
+        if sep and key.lower() == "name" and name is None:
+            name = value.strip()
+        elif sep and key.lower() == "version" and version is None:
+            version = value.strip()
+        if name is not None and version is not None:
+            break
+    with tempfile.TemporaryDirectory() as site:
+        with open(f"{site}/METADATA", "wb") as handle:
+            handle.write(data)
+        assert _metadata_fields(f"{site}/METADATA", (site,), True) == (name, version)

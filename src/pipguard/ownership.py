@@ -43,6 +43,8 @@ class OwnershipIndex:
         # number -> {row as written: hash}: read row by row, or asked more than once.
         self._rows: dict[int, dict[str, str | None]] = {}
         self._asked: set[int] = set()
+        # Keys that str.lower changes (with repeats), gathered as rows come in.
+        self._folding: list[str] = []
 
     def key(self, path: str) -> str:
         """Return the key of absolute ``path``: relative to ``root`` if inside it."""
@@ -78,6 +80,15 @@ class OwnershipIndex:
         """Yield every indexed path once."""
         return map(self.path_of, self.single)
 
+    def changed_by_lower(self) -> list[str]:
+        """Return every indexed path that ``str.lower`` changes, each once."""
+        if self.root != self.root.lower():
+            paths = list(self.paths())
+            return list(compress(paths, map(ne, paths, map(str.lower, paths))))
+        # Below a lower-case root a path changes exactly when its key does ('/' ends any
+        # context str.lower looks at): those keys were noted as the rows came in.
+        return list(map(self.path_of, dict.fromkeys(self._folding)))
+
     def __len__(self) -> int:
         return len(self.single)
 
@@ -103,6 +114,9 @@ class OwnershipIndex:
     def _add(self, number: int, prefix: str, rows: list[str]) -> None:
         """Add distribution ``number``'s plain rows, whose keys are ``prefix`` + row."""
         keys = list(map(prefix.__add__, rows)) if prefix else rows
+        joined = "\n".join(keys)
+        if joined.lower() != joined:
+            self._folding += compress(keys, map(ne, keys, map(str.lower, keys)))
         # One dict operation per row, in C: setdefault answers the owner a key already had.
         taken = list(map(self.single.setdefault, keys, repeat(number)))
         if taken.count(number) != len(taken):
@@ -112,6 +126,8 @@ class OwnershipIndex:
     def _claim(self, key: str, number: int) -> None:
         """Add one claim on ``key``; a second distribution makes it shared."""
         first = self.single.setdefault(key, number)
+        if first == number and key.lower() != key:
+            self._folding.append(key)
         if first == _SHARED:
             many = self.shared[key]
             if number not in many:
