@@ -116,13 +116,46 @@ def test_identical_namespace_init_is_harmless(venv_: Venv, wheel_dir: Path) -> N
     (clash,) = doc["conflicts"]
     assert clash["kind"] == "identical"
     assert clash["path"] == "backports/__init__.py"
-    assert all(o["matches_disk"] for o in clash["owners"])
+    assert [o["matches_disk"] for o in clash["owners"]] == [None, None]  # not hashed
+    _, verified = check_json(venv_, "--verify")
+    assert [o["matches_disk"] for o in verified["conflicts"][0]["owners"]] == [True, True]
     table = venv_.pipguard("check")
     assert table.returncode == 0
     assert "backports" not in table.stdout  # hidden unless --verbose
     assert "1 identical overlap (harmless)" in table.stderr
-    assert "backports/__init__.py" in venv_.pipguard("check", "--verbose").stdout
+    verbose = venv_.pipguard("check", "--verbose").stdout
+    assert "backports/__init__.py" in verbose
+    assert "backports-tarfile-x 1.0 (same hash)" in verbose
     assert venv_.pipguard("check", "--strict").returncode == 1
+
+
+def test_default_check_hashes_only_the_files_of_real_clashes(
+    venv_: Venv, wheel_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Identical overlaps are judged by their RECORD hashes: only differing files are read.
+    from pipguard.check import DiskHasher, run_check
+    from pipguard.environment import describe_paths
+
+    ns = "__path__ = __import__('pkgutil').extend_path(__path__, __name__)\n"
+    pair = [
+        build_wheel(wheel_dir, n, "1.0", {"ns/__init__.py": ns, f"ns/{n}.py": ""}) for n in "ab"
+    ]
+    venv_.pip_install(*clashing_pair(wheel_dir), *pair)
+    hashed: list[str] = []
+    real_hash = DiskHasher._hash
+
+    def counting(self: DiskHasher, path: str, algorithm: str) -> str | None:
+        hashed.append(path)
+        return real_hash(self, path, algorithm)
+
+    monkeypatch.setattr(DiskHasher, "_hash", counting)
+    result = run_check(describe_paths([str(venv_.site)]))
+    assert sorted(clash.kind for clash in result.clashes) == ["differing", "identical"]
+    site = str(venv_.site.resolve()).replace(os.sep, "/")
+    assert hashed == [f"{site}/jwt/__init__.py"]
+    hashed.clear()
+    run_check(describe_paths([str(venv_.site)]), full_verify=True)
+    assert f"{site}/ns/__init__.py" in hashed
 
 
 def test_pyc_rows_never_clash_on_their_own(venv_: Venv, wheel_dir: Path) -> None:

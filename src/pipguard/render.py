@@ -301,10 +301,11 @@ def _owner_cell(clash: Clash, planned: bool) -> str:
             mark = f"as {mark}"
         elif owner.hash is None:
             mark = "no hash"
+        elif clash.kind == "identical":
+            # Hashed against the disk only by --verify.
+            mark = {None: "same hash", True: "same", False: "modified"}[owner.matches_disk]
         elif owner.matches_disk is None:
             mark = "unreadable"
-        elif clash.kind == "identical":
-            mark = "same" if owner.matches_disk else "modified"
         else:
             mark = "on disk" if owner.matches_disk else "lost"
         lines.append(f"{owner.name} {owner.version} ({mark})")
