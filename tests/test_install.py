@@ -302,6 +302,65 @@ def test_target_install_clash_and_success(
     assert "jwt/__init__.py" in done.stderr
 
 
+def test_target_without_upgrade_keeps_existing_entries_and_says_so(
+    venv_: Venv, wheel_dir: Path, tmp_path: Path
+) -> None:
+    # Without --upgrade pip --target leaves every top-level entry that exists (a namespace
+    # directory, bin/) as it stands, warns, and reports success: beta's files are never written.
+    target = tmp_path / "target"
+    alpha = build_wheel(
+        wheel_dir, "alpha", "1.0", {"ns/a.py": "A = 1\n"}, console_scripts={"alpha": "a:m"}
+    )
+    beta = build_wheel(
+        wheel_dir, "beta", "1.0", {"ns/b.py": "B = 1\n"}, console_scripts={"beta": "b:m"}
+    )
+    args = ("install", "--no-deps", "--target", str(target))
+    assert venv_.pipguard(*args, str(alpha)).returncode == 0
+    before = tree(target)
+    done = venv_.pipguard(*args, str(beta))
+    assert done.returncode == 1, done.stderr
+    assert tree(target) == before
+    words = " ".join(done.stderr.split())
+    assert "ns/b.py skipped beta 1.0 (incoming, not written)" in words
+    assert "bin/beta skipped beta 1.0 (incoming, not written)" in words
+    assert "2 files of beta would not be written" in words
+    # The same install again writes nothing new and loses nothing: not a finding.
+    again = venv_.pipguard(*args, str(alpha))
+    assert again.returncode == 0, again.stderr
+    assert "skipped" not in again.stderr
+    # Going ahead: pip leaves ns/ and bin/ as they were; the report says what is missing.
+    warned = venv_.pipguard(*args, "--on-conflict", "warn", "--journal", "-", str(beta))
+    assert warned.returncode == 0, warned.stderr
+    assert not (target / "ns" / "b.py").exists()
+    assert "2 files of this install were not written." in warned.stderr
+    doc = json.loads(warned.stdout)
+    assert {(c["path"], c["resolution"]) for c in doc["conflicts"]} == {
+        ("ns/b.py", "not written"),
+        ("bin/beta", "not written"),
+    }
+
+
+def test_target_without_upgrade_does_not_overwrite_and_keeps_the_winner(
+    venv_: Venv, wheel_dir: Path, tmp_path: Path
+) -> None:
+    # pip keeps jwt/ as it stands: PyJWT's copy is not written, nothing of jwt is overwritten.
+    jwt = build_wheel(wheel_dir, "jwt", "1.3.1", {"jwt/__init__.py": "OLD = 1\n"})
+    pyjwt = build_wheel(wheel_dir, "PyJWT", "2.9.0", {"jwt/__init__.py": "NEW = 2\n"})
+    target = tmp_path / "target"
+    args = ("install", "--no-deps", "--target", str(target))
+    assert venv_.pipguard(*args, str(jwt)).returncode == 0
+    done = venv_.pipguard(*args, str(pyjwt))
+    assert done.returncode == 1, done.stderr
+    words = " ".join(done.stderr.split())
+    assert "jwt/__init__.py skipped pyjwt 2.9.0 (incoming, not written)" in words
+    assert "jwt 1.3.1 (installed, kept)" in words
+    assert "overwrite" not in words
+    kept = venv_.pipguard(*args, "--winner", "jwt", str(pyjwt))
+    assert kept.returncode == 0, kept.stderr
+    assert "1 of 1 contested file holds jwt's copy" in kept.stderr
+    assert (target / "jwt" / "__init__.py").read_text() == "OLD = 1\n"
+
+
 def test_target_upgrade_that_would_delete_another_distributions_files(
     venv_: Venv, wheel_dir: Path, tmp_path: Path
 ) -> None:

@@ -448,3 +448,33 @@ def test_metadata_header_reads_as_a_text_file_reads_it(
         with open(f"{site}/METADATA", "wb") as handle:
             handle.write(data)
         assert _metadata_fields(f"{site}/METADATA", (site,), True) == (name, version)
+
+
+def test_target_skips_are_harmless_only_when_nothing_is_lost() -> None:
+    from pipguard.detect import find_target_skips
+
+    target = "/env/t"
+    installed = [
+        InstalledDistribution("a", "1", f"{target}/a-1.dist-info", target, f"ns/a.py,{H1},1\n")
+    ]
+    index, _ = build_index(installed, ("/env",))
+    files = (
+        (f"{target}/ns/a.py", H1),  # a's bytes again: nothing lost
+        (f"{target}/ns/b.py", H2),  # new below a kept entry: never written
+        (f"{target}/ns/__pycache__/b.cpython-311.pyc", None),  # derives from its source
+        (f"{target}/fresh/c.py", H1),  # a new entry: pip writes it
+        (f"{target}/a-1.dist-info/RECORD", H2),  # pip writes its own RECORD, not the wheel's
+    )
+    incoming = [Incoming("a", "1", files, f"{target}/a-1.dist-info")]
+    skips = find_target_skips(incoming, index, target, {"ns", "a-1.dist-info"})
+    assert [clash.display for clash in skips] == ["ns/a.py", "ns/b.py", "a-1.dist-info/RECORD"]
+    on_disk = {f"{target}/ns/a.py": H1, f"{target}/a-1.dist-info/RECORD": H2}
+    judged = judge(skips, lambda path, algorithm: on_disk.get(path))
+    assert [clash.harmless for clash in judged] == [True, False, False]
+    # The RECORD of a distribution already there under the same name: its own, harmless.
+    installed.append(
+        InstalledDistribution("a", "1", f"{target}/x", target, "a-1.dist-info/RECORD,,\n")
+    )
+    index, _ = build_index(installed, ("/env",))
+    (record,) = find_target_skips(incoming, index, target, {"a-1.dist-info"})
+    assert judge([record], lambda path, algorithm: None)[0].harmless

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from typing import Literal, NamedTuple
 
 from pipguard.ownership import OwnershipIndex, Row
@@ -18,12 +18,13 @@ __all__ = [
     "find_case_clashes",
     "find_clashes",
     "find_target_replacements",
+    "find_target_skips",
     "find_transaction_clashes",
     "judge",
     "verify",
 ]
 
-ClashKind = Literal["differing", "identical", "case", "unowned", "removed"]
+ClashKind = Literal["differing", "identical", "case", "unowned", "removed", "skipped"]
 
 # (absolute path, algorithm) -> the file's hash in RECORD form, or None when it does not exist.
 # Any other answer (no ``=``) says the file could not be hashed: its owner's match is unknown.
@@ -68,6 +69,15 @@ class Clash(NamedTuple):
             return True
         if self.kind == "unowned":
             return all(owner.matches_disk for owner in self.owners)
+        if self.kind == "skipped":
+            # Not written, and nothing lost: the disk already holds the wheel's bytes, or (for
+            # a file without a hash: its RECORD, a script) the same distribution's copy.
+            names = {owner.name for owner in self.owners if not owner.incoming}
+            return all(
+                owner.matches_disk or (owner.hash is None and owner.name in names)
+                for owner in self.owners
+                if owner.incoming
+            )
         return False
 
     @property
@@ -268,6 +278,32 @@ def find_target_replacements(
     return clashes
 
 
+def find_target_skips(
+    incoming: Iterable[Incoming], index: OwnershipIndex, target: str, kept: Container[str]
+) -> list[Clash]:
+    """Return the files ``pip install --target`` will not write: those below a ``kept`` entry.
+
+    pip moves each top-level entry of the new tree into ``target``; one that already stands
+    there (without --upgrade, or a link even with it) it leaves as it is, with a warning, and
+    none of the wheel's files below it is written. Each such file is ``skipped``, harmless
+    when the disk already holds what the wheel would have written (see Clash.harmless).
+    """
+    prefix = target + "/"
+    clashes: list[Clash] = []
+    for wheel in incoming:
+        for path, hash_value in wheel.files:
+            if not path.startswith(prefix) or is_derived_pyc(path):
+                continue
+            if path[len(prefix) :].partition("/")[0] not in kept:
+                continue
+            # pip writes a RECORD of its own, never the wheel's.
+            written = None if path == f"{wheel.own_dir}/RECORD" else hash_value
+            mine = Owner(wheel.name, wheel.version, written, path, incoming=True)
+            installed = _owners(index, path, index.owners(path))
+            clashes.append(Clash(path, relative_to(path, target), "skipped", (mine, *installed)))
+    return clashes
+
+
 def _algorithm(hash_value: str) -> str:
     return hash_value.partition("=")[0]
 
@@ -292,7 +328,7 @@ def judge(clashes: Iterable[Clash], read_hash: HashReader) -> list[Clash]:
             matches = None if owner.hash is None else _matches(read_hash, owner.path, owner.hash)
             owners.append(owner._replace(matches_disk=matches))
         winner = None
-        if clash.kind == "differing":
+        if clash.kind in ("differing", "skipped"):
             winners = [owner.name for owner in owners if owner.matches_disk]
             # Several owners sharing the winning hash: the first is as good as any, all match.
             winner = winners[0] if winners else None

@@ -20,6 +20,7 @@ from pipguard.detect import (
     Incoming,
     find_clashes,
     find_target_replacements,
+    find_target_skips,
     find_transaction_clashes,
     judge,
 )
@@ -326,6 +327,19 @@ class InstallGuard:
             lambda path: next((s for s in sites if path.startswith(s + "/")), sites[-1]),
         )
         found = _same_generated_scripts(found, planned, self.before)
+        if step.target_dir:
+            kept = _kept_by_target(step.target_dir, incoming, step.target_upgrade)
+            if kept:
+                # pip leaves these entries as they stand: nothing below them is overwritten,
+                # and the wheels' files there are not written at all.
+                prefix = step.target_dir + "/"
+                found = [
+                    clash
+                    for clash in found
+                    if not clash.path.startswith(prefix)
+                    or clash.path[len(prefix) :].partition("/")[0] not in kept
+                ]
+                found += find_target_skips(incoming, index, step.target_dir, kept)
         if step.target_upgrade and step.target_dir:
             doomed = _replaced_by_target(step.target_dir, incoming)
             found += find_target_replacements(incoming, index, step.target_dir, doomed)
@@ -390,6 +404,8 @@ class InstallGuard:
             winner = named[0]
             if clash.kind == "removed":
                 continue  # pip deletes the whole directory: no order or write-back saves it
+            if clash.kind == "skipped" and winner in incoming:
+                continue  # pip does not write it at all: only --upgrade could
             self.resolved.append((clash, winner))
             if winner in incoming:
                 last.add(winner)
@@ -597,21 +613,38 @@ def _declared_script(dist: InstalledDistribution | None, path: str) -> str | Non
         return None
 
 
+def _target_entries(target: str, incoming: list[Incoming]) -> set[str]:
+    """Return the top-level names the wheels write below ``target``."""
+    prefix = target + "/"
+    return {
+        path[len(prefix) :].partition("/")[0]
+        for wheel in incoming
+        for path, _ in wheel.files
+        if path.startswith(prefix)
+    }
+
+
+def _kept_by_target(target: str, incoming: list[Incoming], upgrade: bool) -> set[str]:
+    """Return the top-level entries pip install --target leaves as they stand.
+
+    pip skips, with a warning, every entry that already exists, unless --upgrade; with
+    --upgrade it still skips links.
+    """
+    return {
+        top
+        for top in _target_entries(target, incoming)
+        if os.path.lexists(f"{target}/{top}") and (not upgrade or os.path.islink(f"{target}/{top}"))
+    }
+
+
 def _replaced_by_target(target: str, incoming: list[Incoming]) -> list[str]:
     """Return every file below the top-level entries pip --target --upgrade will replace.
 
     pip replaces an existing entry it writes, unless the entry is a link (it warns and keeps
     it). Links below are listed, never followed.
     """
-    prefix = target + "/"
-    tops = {
-        path[len(prefix) :].partition("/")[0]
-        for wheel in incoming
-        for path, _ in wheel.files
-        if path.startswith(prefix)
-    }
     files: list[str] = []
-    for top in sorted(tops):
+    for top in sorted(_target_entries(target, incoming)):
         entry = f"{target}/{top}"
         if os.path.islink(entry) or not os.path.lexists(entry):
             continue
@@ -796,6 +829,8 @@ def _journal_document(
                 if c.path in won
                 else "deleted"
                 if c.kind == "removed" and resolution == "overwritten"
+                else "not written"
+                if c.kind == "skipped" and resolution == "overwritten"
                 else resolution,
             )
             for c, harmless in verdicts

@@ -157,6 +157,13 @@ def planned_hint(clashes: Sequence[Clash]) -> str:
     installed = sorted({o.name for c in clashes for o in c.owners if not o.incoming})
     if all(clash.harmless for clash in clashes):
         return "Harmless: the files already hold the same bytes."
+    if any(clash.kind == "skipped" for clash in clashes):
+        return (
+            "pip install --target leaves a top-level entry that already exists as it is (it only "
+            f"warns): these files of {', '.join(incoming)} would not be written. Install into an "
+            "empty --target directory, or add --upgrade to replace the entry whole (and lose "
+            "what else it holds)."
+        )
     if any(clash.kind == "removed" for clash in clashes):
         whose = f"of {', '.join(installed)}" if installed else "(no RECORD lists them)"
         return (
@@ -194,6 +201,12 @@ def group_hint(clashes: Sequence[Clash]) -> str:
     gone = sorted(
         {o.name for c in clashes if c.kind == "removed" for o in c.owners if not o.incoming}
     )
+    if any(clash.kind == "skipped" for clash in clashes):
+        missing = sorted({o.name for c in clashes for o in c.owners if o.incoming})
+        return (
+            f"pip left the entries that stood here as they were: these files of "
+            f"{', '.join(missing)} were not written. Reinstall into an empty --target directory."
+        )
     if any(clash.kind == "removed" for clash in clashes):
         whose = f" of {', '.join(gone)}" if gone else ""
         return (
@@ -245,7 +258,8 @@ def group_hint(clashes: Sequence[Clash]) -> str:
 def stop_summary(clashes: Sequence[Clash]) -> str:
     """Return the sentence that stops an install before it writes, naming what it would do."""
     removed = [clash for clash in clashes if clash.kind == "removed"]
-    overwritten = [clash for clash in clashes if clash.kind != "removed"]
+    skipped = [clash for clash in clashes if clash.kind == "skipped"]
+    overwritten = [clash for clash in clashes if clash.kind not in ("removed", "skipped")]
     parts = []
     if overwritten:
         names = one_line(", ".join(sorted({o.name for c in overwritten for o in c.owners})))
@@ -257,6 +271,14 @@ def stop_summary(clashes: Sequence[Clash]) -> str:
         losers = sorted({o.name for c in removed for o in c.owners if not o.incoming})
         whose = f" of {one_line(', '.join(losers))}" if losers else ""
         parts.append(f"{_count(len(removed), 'file')}{whose} would be deleted")
+    if skipped:
+        names = one_line(
+            ", ".join(sorted({o.name for c in skipped for o in c.owners if o.incoming}))
+        )
+        parts.append(
+            f"{_count(len(skipped), 'file')} of {names} would not be written (pip --target "
+            "keeps the entries that exist)"
+        )
     advice = []
     if overwritten:
         advice.append("to choose whose copy stays, add --winner NAME")
@@ -270,10 +292,14 @@ def stop_summary(clashes: Sequence[Clash]) -> str:
 
 def overwritten_summary(clashes: Sequence[Clash]) -> str:
     """Return the sentence after an install that went ahead over real clashes (``warn``)."""
-    shared = sum(1 for clash in clashes if clash.kind not in ("unowned", "removed"))
+    shared = sum(1 for clash in clashes if clash.kind not in ("unowned", "removed", "skipped"))
     unowned = sum(1 for clash in clashes if clash.kind == "unowned")
-    removed = len(clashes) - shared - unowned
+    skipped = sum(1 for clash in clashes if clash.kind == "skipped")
+    removed = len(clashes) - shared - unowned - skipped
     parts = []
+    if skipped:
+        verb = "was" if skipped == 1 else "were"
+        parts.append(f"{_count(skipped, 'file')} of this install {verb} not written")
     if removed:
         verb = "was" if removed == 1 else "were"
         parts.append(f"{_count(removed, 'file')} of other distributions {verb} deleted")
@@ -283,7 +309,8 @@ def overwritten_summary(clashes: Sequence[Clash]) -> str:
     if unowned:
         verb = "was" if unowned == 1 else "were"
         parts.append(f"{_count(unowned, 'file')} that no distribution listed {verb} overwritten")
-    return "; ".join(parts) + "; the table names whose copy is on disk."
+    whose = "; the table names whose copy is on disk" if len(parts) > bool(skipped) else ""
+    return "; ".join(parts) + whose + "."
 
 
 def _owner_cell(clash: Clash, planned: bool) -> str:
@@ -294,6 +321,11 @@ def _owner_cell(clash: Clash, planned: bool) -> str:
                 mark = "replaces the directory" if planned else "replaced the directory"
             else:
                 mark = "installed, deleted" if planned else "deleted"
+        elif clash.kind == "skipped":
+            if owner.incoming:
+                mark = "incoming, not written" if planned else "not written"
+            else:
+                mark = "installed, kept" if planned else "kept"
         elif planned:
             mark = "incoming" if owner.incoming else "installed"
         elif clash.kind == "case":
