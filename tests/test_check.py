@@ -219,6 +219,11 @@ def test_target_directory_via_path(venv_: Venv, wheel_dir: Path, tmp_path: Path)
     assert clash["path"] == "jwt/__init__.py"
     assert clash["winner"] == "pyjwt"
     assert done.returncode == 1
+    # pip cannot uninstall from a directory: the advice must not name commands that cannot.
+    words = " ".join(venv_.pipguard("check", "--path", str(target)).stdout.split())
+    assert "jwt lost to pyjwt" in words
+    assert "install again into an empty one without jwt" in words
+    assert "pipguard uninstall" not in words
 
 
 def test_another_interpreter_via_python(tmp_path: Path, wheel_dir: Path) -> None:

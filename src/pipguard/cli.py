@@ -181,7 +181,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         from pipguard.render import clash_tables, file_state_table, problem_table
 
         console = _console()
-        for table in clash_tables(result.clashes, verbose=args.verbose):
+        # No interpreter (--path): pipguard uninstall and repair cannot reach the directory.
+        directory = env.python is None
+        for table in clash_tables(result.clashes, verbose=args.verbose, directory=directory):
             console.print(table)
         if result.modified:
             console.print(file_state_table("modified", result.modified))

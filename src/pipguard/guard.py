@@ -1080,7 +1080,8 @@ def _after_step(guard: InstallGuard, outcome: StepOutcome, code: int) -> int:
     if real and options.policy != "ignore" and not outcome.stopped:
         # Real before the step: shown even where the incoming copy now matches the disk.
         console = stderr_console()
-        for table in render.clash_tables(real, verbose=True):
+        directory = bool(guard.step and guard.step.target_dir)
+        for table in render.clash_tables(real, verbose=True, directory=directory):
             console.print(table)
         print(f"pipguard: warning: {render.overwritten_summary(real)}", file=sys.stderr)
         if guard.fallback_reason is not None and options.policy == "prevent" and code == 0:

@@ -190,11 +190,12 @@ def planned_hint(clashes: Sequence[Clash]) -> str:
     )
 
 
-def group_hint(clashes: Sequence[Clash]) -> str:
+def group_hint(clashes: Sequence[Clash], *, directory: bool = False) -> str:
     """Return one sentence on what to do about a group of clashes (one top-level name).
 
     The commands named are pipguard's: ``pip uninstall`` of a loser would delete the files the
-    winner still needs.
+    winner still needs. In a plain ``directory`` (``--target``, ``check --path``) there is no
+    interpreter to uninstall from or repair in: the way out is to build it again.
     """
     names = sorted({owner.name for clash in clashes for owner in clash.owners})
     real = [clash for clash in clashes if clash.kind == "differing"]
@@ -226,6 +227,12 @@ def group_hint(clashes: Sequence[Clash]) -> str:
     # says nothing about who won.
     losers = sorted({o.name for c in real for o in c.owners if o.matches_disk is False} - {winner})
     unknown = any(o.matches_disk is None for c in real for o in c.owners)
+    if directory and len(winners) == 1 and all(clash.winner for clash in real) and losers:
+        return (
+            f"{', '.join(losers)} lost to {winner}: these files are {winner}'s copies now. "
+            "pip cannot uninstall from a plain directory: to keep only "
+            f"{winner}, install again into an empty one without {' and '.join(losers)}."
+        )
     if len(winners) == 1 and all(clash.winner for clash in real) and losers:
         return (
             f"{', '.join(losers)} lost to {winner}: these files are {winner}'s copies now. "
@@ -241,6 +248,11 @@ def group_hint(clashes: Sequence[Clash]) -> str:
         return (
             f"{' and '.join(names)} both list these files, and which copy is on disk could "
             "not be told (the problems below say why)."
+        )
+    if directory:
+        return (
+            f"{' and '.join(names)} overwrote each other here. pip cannot uninstall or repair "
+            "in a plain directory: install again into an empty one, one copy of each file."
         )
     if len(names) == 1:
         return (
@@ -350,7 +362,11 @@ def _owner_cell(clash: Clash, planned: bool) -> str:
 
 
 def clash_tables(
-    clashes: Sequence[Clash], *, verbose: bool = False, planned: bool = False
+    clashes: Sequence[Clash],
+    *,
+    verbose: bool = False,
+    planned: bool = False,
+    directory: bool = False,
 ) -> list[RenderableType]:
     """Return one rich table per top-level name (``jwt/``) of the clashes worth showing.
 
@@ -387,7 +403,8 @@ def clash_tables(
                 Text(visible(_owner_cell(clash, planned))),
             )
         # The hint is a paragraph of the console's width, not a caption squeezed to the table's.
-        hint = Text(visible(planned_hint(group) if planned else group_hint(group)))
+        said = planned_hint(group) if planned else group_hint(group, directory=directory)
+        hint = Text(visible(said))
         tables.append(Group(table, Padding(hint, (0, 0, 1, 1))))
     return tables
 
