@@ -302,18 +302,28 @@ def test_target_install_clash_and_success(
     assert "jwt/__init__.py" in done.stderr
 
 
+def _sharing_a_directory(wheel_dir: Path, directory: str) -> tuple[Path, Path]:
+    """Two wheels with a file each in one top-level directory, and a console script each."""
+    alpha = build_wheel(
+        wheel_dir,
+        "alpha",
+        "1.0",
+        {f"{directory}/a.py": "A = 1\n"},
+        console_scripts={"alpha": "a:m"},
+    )
+    beta = build_wheel(
+        wheel_dir, "beta", "1.0", {f"{directory}/b.py": "B = 1\n"}, console_scripts={"beta": "b:m"}
+    )
+    return alpha, beta
+
+
 def test_target_without_upgrade_keeps_existing_entries_and_says_so(
     venv_: Venv, wheel_dir: Path, tmp_path: Path
 ) -> None:
     # Without --upgrade pip --target leaves every top-level entry that exists (a namespace
     # directory, bin/) as it stands, warns, and reports success: beta's files are never written.
     target = tmp_path / "target"
-    alpha = build_wheel(
-        wheel_dir, "alpha", "1.0", {"ns/a.py": "A = 1\n"}, console_scripts={"alpha": "a:m"}
-    )
-    beta = build_wheel(
-        wheel_dir, "beta", "1.0", {"ns/b.py": "B = 1\n"}, console_scripts={"beta": "b:m"}
-    )
+    alpha, beta = _sharing_a_directory(wheel_dir, "ns")
     args = ("install", "--no-deps", "--target", str(target))
     assert venv_.pipguard(*args, str(alpha)).returncode == 0
     before = tree(target)
@@ -366,12 +376,7 @@ def test_target_upgrade_that_would_delete_another_distributions_files(
 ) -> None:
     # pip --target --upgrade rmtree()s every top-level entry it writes: shared/ and bin/ here.
     target = tmp_path / "target"
-    alpha = build_wheel(
-        wheel_dir, "alpha", "1.0", {"shared/a.py": "A = 1\n"}, console_scripts={"alpha": "a:m"}
-    )
-    beta = build_wheel(
-        wheel_dir, "beta", "1.0", {"shared/b.py": "B = 1\n"}, console_scripts={"beta": "b:m"}
-    )
+    alpha, beta = _sharing_a_directory(wheel_dir, "shared")
     args = ("install", "--no-deps", "--target", str(target), "--upgrade")
     assert venv_.pipguard(*args, str(alpha)).returncode == 0
     before = tree(target)

@@ -285,8 +285,7 @@ def test_a_record_as_pip_writes_it_is_split_in_one_pass(monkeypatch: pytest.Monk
     def row_by_row(text: str) -> None:
         raise AssertionError(f"parsed row by row: {text!r}")
 
-    monkeypatch.setattr(pipguard.ownership, "parse_rows", row_by_row)
-    monkeypatch.setattr(pipguard.ownership, "CLEAN_ROW", None)
+    monkeypatch.setattr(pipguard.ownership, "record_hashes", row_by_row)
     rows = [("pkg/__init__.py", H1), ("pkg-1.0.dist-info/RECORD", None), ("../../../bin/x", H2)]
     index, problems = build_index([dist("pkg", rows, end="\r\n")], ("/env",))
     monkeypatch.undo()  # hashes asked twice of one RECORD are read all at once

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import NamedTuple
 
@@ -48,6 +47,8 @@ class DiskHasher:
                 Problem(None, path, f"is a link to {real}, outside the environment; not followed")
             )
             return "outside"
+        import hashlib  # only a clash or --verify reads a file
+
         if algorithm not in hashlib.algorithms_available:
             return "unknown-algorithm"
         digest = hashlib.new(algorithm)

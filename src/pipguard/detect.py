@@ -6,7 +6,7 @@ from collections.abc import Callable, Container, Iterable
 from typing import Literal, NamedTuple
 
 from pipguard.ownership import OwnershipIndex, Row
-from pipguard.paths import is_derived_pyc, relative_to
+from pipguard.paths import entry_below, is_derived_pyc, relative_to
 
 __all__ = [
     "Clash",
@@ -251,21 +251,21 @@ def find_target_replacements(
     """
     wheels = list(incoming)
     replaced = {wheel.name for wheel in wheels}
-    prefix = target + "/"
     writers: dict[str, list[Incoming]] = {}
     planned: set[str] = set()
     for wheel in wheels:
         for path, _ in wheel.files:
             planned.add(path)
-            if path.startswith(prefix):
-                users = writers.setdefault(path[len(prefix) :].partition("/")[0], [])
+            top = entry_below(path, target)
+            if top is not None:
+                users = writers.setdefault(top, [])
                 if wheel not in users:
                     users.append(wheel)
     clashes: list[Clash] = []
     for path in sorted(set(on_disk)):
-        if path in planned or is_derived_pyc(path) or not path.startswith(prefix):
+        top = entry_below(path, target)
+        if top is None or path in planned or is_derived_pyc(path):
             continue
-        top = path[len(prefix) :].partition("/")[0]
         rows = index.owners(path)
         installed = [o for o in _owners(index, path, rows) if o.name not in replaced]
         if rows and not installed:
@@ -279,7 +279,7 @@ def find_target_replacements(
 
 
 def find_target_skips(
-    incoming: Iterable[Incoming], index: OwnershipIndex, target: str, kept: Container[str]
+    incoming: Iterable[Incoming], index: OwnershipIndex, target: str, kept: Container[str | None]
 ) -> list[Clash]:
     """Return the files ``pip install --target`` will not write: those below a ``kept`` entry.
 
@@ -288,13 +288,10 @@ def find_target_skips(
     none of the wheel's files below it is written. Each such file is ``skipped``, harmless
     when the disk already holds what the wheel would have written (see Clash.harmless).
     """
-    prefix = target + "/"
     clashes: list[Clash] = []
     for wheel in incoming:
         for path, hash_value in wheel.files:
-            if not path.startswith(prefix) or is_derived_pyc(path):
-                continue
-            if path[len(prefix) :].partition("/")[0] not in kept:
+            if entry_below(path, target) not in kept or is_derived_pyc(path):
                 continue
             # pip writes a RECORD of its own, never the wheel's.
             written = None if path == f"{wheel.own_dir}/RECORD" else hash_value

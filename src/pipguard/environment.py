@@ -25,6 +25,7 @@ __all__ = [
     "canonical_name",
     "describe_paths",
     "describe_python",
+    "header_fields",
     "read_distributions",
 ]
 
@@ -323,10 +324,11 @@ def read_inside(
     """
     fd, size = _open_fd(path, roots, parent_checked)
     try:
-        want = size + 1 if limit < 0 else min(size + 1, limit)
-        data = os.read(fd, want)
-        if len(data) < want or (limit >= 0 and len(data) >= limit):
-            return data[:limit] if limit >= 0 else data
+        if limit >= 0:
+            return os.read(fd, limit)
+        data = os.read(fd, size + 1)
+        if len(data) <= size:
+            return data
         chunks = [data]
         while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)
@@ -359,14 +361,14 @@ def _read_text(path: str, roots: tuple[str, ...], parent_checked: bool) -> tuple
 _HEADER_READ = 8192
 
 
-def _header_fields(data: bytes, complete: bool) -> tuple[str | None, str | None, bool]:
-    """Return (Name, Version, whether the header ended) of METADATA bytes.
+def header_fields(text: str, complete: bool = True) -> tuple[str | None, str | None, bool]:
+    """Return (Name, Version, whether the header ended) of a METADATA or PKG-INFO text.
 
-    ``complete``: ``data`` is the whole file, so a last line without a line end is one.
+    Lines end as in a text file (``\n``, ``\r\n`` or ``\r``); the header ends at the first
+    blank line. ``complete``: ``text`` is the whole file, so a last line without an end is one.
     """
     name = version = None
-    text = data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     last = lines.pop()  # after the last line end: nothing, or a line cut short
     if complete and last:
         lines.append(last)
@@ -393,11 +395,12 @@ def _metadata_fields(
     head = read_inside(path, roots, parent_checked=parent_checked, limit=_HEADER_READ)
     if len(head) == _HEADER_READ:
         # Perhaps more to read: take the whole lines of this first part, then all if need be.
-        name, version, ended = _header_fields(head[: head.rfind(b"\n") + 1], complete=False)
+        whole_lines = head[: head.rfind(b"\n") + 1].decode("utf-8", "replace")
+        name, version, ended = header_fields(whole_lines, complete=False)
         if ended:
             return name, version
         head = read_inside(path, roots, parent_checked=parent_checked)
-    name, version, _ = _header_fields(head, complete=True)
+    name, version, _ = header_fields(head.decode("utf-8", "replace"))
     return name, version
 
 

@@ -36,7 +36,7 @@ from pipguard.environment import (
 from pipguard.freshness import FreshnessSnapshot, Settled, directories_to_watch
 from pipguard.lock import Lock, LockTimeout, hold
 from pipguard.ownership import OwnershipIndex
-from pipguard.paths import is_within, resolve_row, to_posix
+from pipguard.paths import entry_below, is_within, resolve_row, to_posix
 from pipguard.plan import (
     OutsideError,
     PlannedFile,
@@ -328,21 +328,7 @@ class InstallGuard:
         )
         found = _same_generated_scripts(found, planned, self.before)
         if step.target_dir:
-            kept = _kept_by_target(step.target_dir, incoming, step.target_upgrade)
-            if kept:
-                # pip leaves these entries as they stand: nothing below them is overwritten,
-                # and the wheels' files there are not written at all.
-                prefix = step.target_dir + "/"
-                found = [
-                    clash
-                    for clash in found
-                    if not clash.path.startswith(prefix)
-                    or clash.path[len(prefix) :].partition("/")[0] not in kept
-                ]
-                found += find_target_skips(incoming, index, step.target_dir, kept)
-        if step.target_upgrade and step.target_dir:
-            doomed = _replaced_by_target(step.target_dir, incoming)
-            found += find_target_replacements(incoming, index, step.target_dir, doomed)
+            found = _through_target(step.target_dir, step.target_upgrade, found, incoming, index)
         hasher = DiskHasher(self.env.roots)
         self.clashes = judge(found, hasher)
         self.problems.extend(hasher.problems)
@@ -613,43 +599,32 @@ def _declared_script(dist: InstalledDistribution | None, path: str) -> str | Non
         return None
 
 
-def _target_entries(target: str, incoming: list[Incoming]) -> set[str]:
-    """Return the top-level names the wheels write below ``target``."""
-    prefix = target + "/"
-    return {
-        path[len(prefix) :].partition("/")[0]
-        for wheel in incoming
-        for path, _ in wheel.files
-        if path.startswith(prefix)
-    }
+def _through_target(
+    target: str,
+    upgrade: bool,
+    found: list[Clash],
+    incoming: list[Incoming],
+    index: OwnershipIndex,
+) -> list[Clash]:
+    """Return the clashes ``found`` as pip install --target turns them.
 
-
-def _kept_by_target(target: str, incoming: list[Incoming], upgrade: bool) -> set[str]:
-    """Return the top-level entries pip install --target leaves as they stand.
-
-    pip skips, with a warning, every entry that already exists, unless --upgrade; with
-    --upgrade it still skips links.
+    pip moves each top-level entry of the new tree into ``target``. One that already exists
+    it leaves as it stands, with a warning, unless --upgrade (and a link even then): nothing
+    below it is overwritten, and the wheels' files there are not written. With --upgrade it
+    deletes each other existing entry whole before moving the new one in.
     """
-    return {
-        top
-        for top in _target_entries(target, incoming)
-        if os.path.lexists(f"{target}/{top}") and (not upgrade or os.path.islink(f"{target}/{top}"))
-    }
-
-
-def _replaced_by_target(target: str, incoming: list[Incoming]) -> list[str]:
-    """Return every file below the top-level entries pip --target --upgrade will replace.
-
-    pip replaces an existing entry it writes, unless the entry is a link (it warns and keeps
-    it). Links below are listed, never followed.
-    """
-    files: list[str] = []
-    for top in sorted(_target_entries(target, incoming)):
-        entry = f"{target}/{top}"
-        if os.path.islink(entry) or not os.path.lexists(entry):
-            continue
-        files += _files_below(entry) if os.path.isdir(entry) else [entry]
-    return files
+    entries = {entry_below(path, target) for wheel in incoming for path, _ in wheel.files}
+    existing = {top for top in entries if top is not None and os.path.lexists(f"{target}/{top}")}
+    kept = {top for top in existing if not upgrade or os.path.islink(f"{target}/{top}")}
+    clashes = [clash for clash in found if entry_below(clash.path, target) not in kept]
+    clashes += find_target_skips(incoming, index, target, kept)
+    if upgrade:
+        doomed: list[str] = []
+        for top in sorted(existing - kept):
+            entry = f"{target}/{top}"
+            doomed += _files_below(entry) if os.path.isdir(entry) else [entry]
+        clashes += find_target_replacements(incoming, index, target, doomed)
+    return clashes
 
 
 def _in_the_way(

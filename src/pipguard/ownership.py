@@ -9,7 +9,7 @@ from operator import ne
 
 from pipguard.environment import InstalledDistribution, Problem
 from pipguard.paths import is_within, plain_path_pattern, resolve_row
-from pipguard.records import CLEAN_ROW, SHA256_PATTERN, parse_installed_files, parse_rows
+from pipguard.records import SHA256_PATTERN, parse_installed_files, record_hashes, record_rows
 
 __all__ = ["OwnershipIndex", "Row", "build_index"]
 
@@ -106,9 +106,7 @@ class OwnershipIndex:
                 # Most RECORDs are asked once (a clash): find the row, do not split them all.
                 self._asked.add(number)
                 return _find_hash(text, row)
-            rows = self._rows[number] = {
-                row: value or None for row, value in CLEAN_ROW.findall(text)
-            }
+            rows = self._rows[number] = record_hashes(text)[0]
         return rows.get(row)
 
     def _add(self, number: int, prefix: str, rows: list[str]) -> None:
@@ -187,24 +185,6 @@ def _clean_rows(text: str) -> tuple[list[str], list[str]] | None:
     return plain, climbing
 
 
-def _rows(dist: InstalledDistribution, text: str, problems: list[Problem]) -> list[tuple[str, str]]:
-    """Return (path, hash or "") for every usable row; the unusable rows become problems."""
-    rows: list[tuple[str, str]] = CLEAN_ROW.findall(text)
-    split = text.split("\n")
-    if len(rows) == len(split) - split.count("") - split.count("\r"):
-        if not rows:
-            problems.append(Problem(dist.name, dist.record_file, "empty RECORD: ownership unknown"))
-        return rows
-    rows = []
-    for number, line in enumerate(split, start=1):
-        parsed, issues = parse_rows(line)
-        rows.extend((path, hash_value or "") for path, hash_value, _ in parsed)
-        for issue in issues:
-            message = f"line {number}: {issue.message}"
-            problems.append(Problem(dist.name, dist.record_file, message))
-    return rows
-
-
 def build_index(
     dists: Iterable[InstalledDistribution], roots: tuple[str, ...], target_layout: bool = False
 ) -> tuple[OwnershipIndex, list[Problem]]:
@@ -236,13 +216,20 @@ def build_index(
         elif dist.kind == "egg-info":
             odd = [(entry.path, None) for entry in parse_installed_files(text)]
         else:
-            index._rows[number] = known = {}
-            for row, value in _rows(dist, text, problems):
+            rows, issues = record_rows(text)
+            index._rows[number] = dict(rows)
+            for issue in issues:
+                message = f"line {issue.line}: {issue.message}"
+                problems.append(Problem(dist.name, dist.record_file, message))
+            if not rows and not issues:
+                problems.append(
+                    Problem(dist.name, dist.record_file, "empty RECORD: ownership unknown")
+                )
+            for row, value in rows:
                 if inside and not _ODD_PATH.search(row):
                     plain.append(row)
-                    known[row] = value or None
                 else:
-                    odd.append((row, value or None))
+                    odd.append((row, value))
         index._add(number, index.key(base + "/"), plain)
         for row, hash_value in odd:
             resolved = resolve_row(base, row)

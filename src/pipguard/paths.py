@@ -6,6 +6,7 @@ import posixpath
 from collections.abc import Iterable
 
 __all__ = [
+    "entry_below",
     "is_derived_pyc",
     "is_within",
     "plain_path_pattern",
@@ -49,6 +50,13 @@ def plain_path_pattern(forbidden: str = "") -> tuple[str, str]:
     """
     segment = rf"[^/\\\x00{forbidden}]*[^/.\\\x00{forbidden}]"
     return rf"(?!.:){segment}(?:/{segment})*", segment
+
+
+def entry_below(path: str, directory: str) -> str | None:
+    """Return the name of the entry of ``directory`` that is or holds ``path``, or None if
+    ``path`` is not below ``directory`` (what pip --target moves into place, whole)."""
+    prefix = directory + "/"
+    return path[len(prefix) :].partition("/")[0] if path.startswith(prefix) else None
 
 
 def is_within(path: str, roots: Iterable[str]) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from pipguard.environment import Problem, canonical_name
+from pipguard.environment import Problem, canonical_name, header_fields
 from pipguard.paths import is_within, plain_path_pattern, resolve_row, to_posix
 from pipguard.records import record_hash, record_hashes
 from pipguard.zipindex import Unusual, read_index
@@ -96,19 +96,6 @@ class PlannedFile(NamedTuple):
     entry_point: str | None = None
 
 
-def _metadata_header(text: str) -> tuple[str | None, str | None]:
-    name = version = None
-    for line in text.splitlines():
-        if not line.strip():
-            break
-        key, _, value = line.partition(":")
-        if key.lower() == "name" and name is None:
-            name = value.strip()
-        elif key.lower() == "version" and version is None:
-            version = value.strip()
-    return name, version
-
-
 def _specs(console: dict[str, str], gui: dict[str, str]) -> dict[str, str]:
     """Return script name -> ``group:module:attr``, spaces dropped (pip ignores them)."""
     specs = {name: f"console_scripts:{spec}" for name, spec in console.items()}
@@ -183,7 +170,7 @@ def _read_wheel(path: str, names: list[str], read: Callable[[str], bytes]) -> Wh
         except (OSError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
             raise WheelError(f"{shown}: {member} cannot be read: {exc}") from None
 
-    name, version = _metadata_header(text("METADATA"))
+    name, version, _ = header_fields(text("METADATA"))
     if not name or not version:
         raise WheelError(f"{shown}: {dist_info}/METADATA has no Name or Version")
     wheel_fields = {

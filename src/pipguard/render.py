@@ -227,15 +227,14 @@ def group_hint(clashes: Sequence[Clash], *, directory: bool = False) -> str:
     # says nothing about who won.
     losers = sorted({o.name for c in real for o in c.owners if o.matches_disk is False} - {winner})
     unknown = any(o.matches_disk is None for c in real for o in c.owners)
-    if directory and len(winners) == 1 and all(clash.winner for clash in real) and losers:
-        return (
-            f"{', '.join(losers)} lost to {winner}: these files are {winner}'s copies now. "
-            "pip cannot uninstall from a plain directory: to keep only "
-            f"{winner}, install again into an empty one without {' and '.join(losers)}."
-        )
     if len(winners) == 1 and all(clash.winner for clash in real) and losers:
-        return (
-            f"{', '.join(losers)} lost to {winner}: these files are {winner}'s copies now. "
+        lost = f"{', '.join(losers)} lost to {winner}: these files are {winner}'s copies now. "
+        if directory:
+            return lost + (
+                f"pip cannot uninstall from a plain directory: to keep only {winner}, install "
+                f"again into an empty one without {' and '.join(losers)}."
+            )
+        return lost + (
             f"To keep only {winner}: pipguard uninstall --on-conflict warn {' '.join(losers)}; "
             f"to keep both on purpose, install with --winner {winner}."
         )
@@ -325,19 +324,23 @@ def overwritten_summary(clashes: Sequence[Clash]) -> str:
     return "; ".join(parts) + whose + "."
 
 
+# What pip --target does to each owner of a ``removed`` or ``skipped`` file:
+# kind -> (installed owner, incoming owner) -> (before the step, after it).
+_TARGET_MARKS = {
+    "removed": (
+        ("installed, deleted", "deleted"),
+        ("replaces the directory", "replaced the directory"),
+    ),
+    "skipped": (("installed, kept", "kept"), ("incoming, not written", "not written")),
+}
+
+
 def _owner_cell(clash: Clash, planned: bool) -> str:
     lines = []
     for owner in clash.owners:
-        if clash.kind == "removed":
-            if owner.incoming:
-                mark = "replaces the directory" if planned else "replaced the directory"
-            else:
-                mark = "installed, deleted" if planned else "deleted"
-        elif clash.kind == "skipped":
-            if owner.incoming:
-                mark = "incoming, not written" if planned else "not written"
-            else:
-                mark = "installed, kept" if planned else "kept"
+        marks = _TARGET_MARKS.get(clash.kind)
+        if marks is not None:
+            mark = marks[owner.incoming][not planned]
         elif planned:
             mark = "incoming" if owner.incoming else "installed"
         elif clash.kind == "case":
