@@ -6,6 +6,7 @@ import base64
 import csv
 import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -181,7 +182,38 @@ class Venv:
         self, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run ``python -m pipguard`` in this venv."""
-        return self.run("-m", "pipguard", *args, env=env, cwd=cwd)
+        done = self.run("-m", "pipguard", *args, env=env, cwd=cwd)
+        if os.environ.get("PIPGUARD_CAPTURE"):
+            capture_outputs(Path(os.environ["PIPGUARD_CAPTURE"]), args, done)
+        return done
+
+
+def capture_outputs(
+    into: Path, args: Sequence[str], done: subprocess.CompletedProcess[str]
+) -> None:
+    """Append one run's JSON documents (check's stdout, the journal) to ``into``.
+
+    tests/compare_outputs.py runs the suite at two commits with this on and compares the files:
+    a refactoring must leave every document pipguard writes as it was.
+    """
+    documents: dict[str, object] = {"exit": done.returncode}
+    if "json" in args:
+        try:
+            documents["stdout"] = json.loads(done.stdout)
+        except ValueError:
+            documents["stdout"] = None
+    if "--journal" in args:
+        journal = list(args)[list(args).index("--journal") + 1]
+        try:
+            documents["journal"] = (
+                json.loads(done.stdout) if journal == "-" else json.loads(Path(journal).read_text())
+            )
+        except (OSError, ValueError):
+            documents["journal"] = None
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
+    record = {"test": test, "args": list(args), **documents}
+    with open(into, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, sort_keys=True) + "\n")
 
 
 def python_version() -> str:
