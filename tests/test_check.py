@@ -133,7 +133,8 @@ def test_default_check_hashes_only_the_files_of_real_clashes(
     venv_: Venv, wheel_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Identical overlaps are judged by their RECORD hashes: only differing files are read.
-    from pipguard.check import DiskHasher, run_check
+    from pipguard.check import run_check
+    from pipguard.disk import Disk as DiskHasher
     from pipguard.environment import describe_paths
 
     ns = "__path__ = __import__('pkgutil').extend_path(__path__, __name__)\n"

@@ -505,7 +505,7 @@ def test_fallback_when_the_hook_cannot_attach(venv_: Venv, jwt_pair: tuple[Path,
     assert venv_.pipguard("install", "--no-deps", str(jwt)).returncode == 0
     # A pip whose install step pipguard does not know: point the bridge at a name pip lacks.
     script = (
-        "import sys, pipguard.pipbridge as bridge; bridge._STEP = 'no_such_step'; "
+        "import sys, pipguard.install.pipbridge as bridge; bridge._STEP = 'no_such_step'; "
         "from pipguard.cli import main; sys.exit(main(sys.argv[1:]))"
     )
     done = venv_.run("-c", script, "install", "--no-deps", str(pyjwt))

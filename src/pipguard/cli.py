@@ -266,14 +266,14 @@ def main(argv: Sequence[str] | None = None, prog: str = "pipguard") -> int:
             reconfigure(errors="backslashreplace")
     first = next((arg for arg in args_list if arg in OWN_COMMANDS or arg in PIP_COMMANDS), None)
     if first in PIP_COMMANDS:
-        from pipguard import pipbridge
+        from pipguard.install import pipbridge
 
         return pipbridge.run_pip(args_list)
     if first in ("install", "uninstall", "repair"):
         if first == "install":
-            from pipguard.guard import install_main as run
+            from pipguard.install.command import install_main as run
         else:
-            from pipguard.remove import repair_main, uninstall_main
+            from pipguard.install.remove import repair_main, uninstall_main
 
             run = uninstall_main if first == "uninstall" else repair_main
         with _errors("--debug" in args_list) as code:

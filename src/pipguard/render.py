@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from pipguard.detect import Clash, FileState
 from pipguard.environment import Problem
+from pipguard.findings import Clash, FileState
 
 if TYPE_CHECKING:
     from rich.console import RenderableType

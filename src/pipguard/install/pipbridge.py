@@ -37,8 +37,8 @@ from pip._internal.cli.main import main as _pip_main
 from pip._internal.exceptions import InstallationError
 
 from pipguard.environment import canonical_name
+from pipguard.install.plan import SCHEME_KEYS, Scheme
 from pipguard.paths import to_posix
-from pipguard.plan import SCHEME_KEYS, Scheme
 
 _console_script_specs: Callable[[dict[str, str]], list[str]] | None
 try:

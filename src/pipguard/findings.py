@@ -1,0 +1,95 @@
+"""What the checks find: one typed value per kind of finding, shared by install and check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal, NamedTuple, Union
+
+from pipguard.environment import Problem
+
+__all__ = [
+    "Clash",
+    "ClashKind",
+    "FileState",
+    "Finding",
+    "HashReader",
+    "Owner",
+    "Problem",
+    "Unwritable",
+    "unhashable",
+]
+
+ClashKind = Literal["differing", "identical", "case", "unowned", "removed", "skipped"]
+
+# (absolute path, algorithm) -> the file's hash in RECORD form, or None when it does not exist.
+# Any other answer (no ``=``) says the file could not be hashed: its owner's match is unknown.
+HashReader = Callable[[str, str], "str | None"]
+
+
+def unhashable(on_disk: str | None) -> bool:
+    """Tell whether a :data:`HashReader` answer says the file exists but could not be hashed."""
+    return on_disk is not None and "=" not in on_disk
+
+
+class Owner(NamedTuple):
+    """One distribution's claim on a clashing path."""
+
+    name: str
+    version: str
+    hash: str | None
+    path: str
+    matches_disk: bool | None = None
+    incoming: bool = False  # brought by the transaction under way, not installed yet
+
+
+class Clash(NamedTuple):
+    """One path (or, for ``case``, one case-folded path) listed by two or more distributions."""
+
+    path: str
+    display: str
+    kind: ClashKind
+    owners: tuple[Owner, ...]
+    winner: str | None = None
+
+    @property
+    def harmless(self) -> bool:
+        """Tell whether the clash changes nothing: same bytes whoever writes the file."""
+        if self.kind == "identical":
+            return True
+        if self.kind == "unowned":
+            return all(owner.matches_disk for owner in self.owners)
+        if self.kind == "skipped":
+            # Not written, and nothing lost: the disk already holds the wheel's bytes, or (for
+            # a file without a hash: its RECORD, a script) the same distribution's copy.
+            names = {owner.name for owner in self.owners if not owner.incoming}
+            return all(
+                owner.matches_disk or (owner.hash is None and owner.name in names)
+                for owner in self.owners
+                if owner.incoming
+            )
+        return False
+
+    @property
+    def top_level(self) -> str:
+        """The first component of the displayed path, used to group clashes (``jwt/``)."""
+        head, sep, _ = self.display.lstrip("./").partition("/")
+        return f"{head}/" if sep else head
+
+
+class FileState(NamedTuple):
+    """A file whose content no longer matches its owner's RECORD (``modified``) or is gone."""
+
+    path: str
+    owner: str
+    kind: Literal["modified", "missing"] = "modified"
+
+
+class Unwritable(NamedTuple):
+    """A planned file pip could not write where it belongs: stops every install but ``ignore``."""
+
+    path: str
+    message: str  # names the wheel, the member and why
+    kind: Literal["unwritable"] = "unwritable"
+
+
+Finding = Union[Clash, FileState, Unwritable, Problem]
