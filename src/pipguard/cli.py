@@ -192,14 +192,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if result.problems:
             console.print(problem_table(result.problems, env.scan_dirs))
     print(check_summary(result), file=sys.stderr)
-    case_fails = args.strict or env.case_insensitive
-    failing = (
-        any(c.kind == "differing" or (c.kind == "case" and case_fails) for c in result.clashes)
-        or (args.strict and any(c.kind == "identical" for c in result.clashes))
-        or result.problems
-        or result.modified
-        or result.missing
-    )
+    from pipguard.findings import Finding
+    from pipguard.policy import fails_check
+
+    found: list[Finding] = [*result.clashes, *result.modified, *result.missing, *result.problems]
+    failing = fails_check(found, strict=args.strict, case_insensitive=env.case_insensitive)
     return EXIT_FINDINGS if failing else EXIT_OK
 
 

@@ -19,7 +19,7 @@ __all__ = [
     "unhashable",
 ]
 
-ClashKind = Literal["differing", "identical", "case", "unowned", "removed", "skipped"]
+ClashKind = Literal["differing", "identical", "case", "unowned", "removed", "skipped", "bytecode"]
 
 # (absolute path, algorithm) -> the file's hash in RECORD form, or None when it does not exist.
 # Any other answer (no ``=``) says the file could not be hashed: its owner's match is unknown.

@@ -8,7 +8,7 @@ from itertools import compress, repeat
 from operator import ne
 
 from pipguard.environment import InstalledDistribution, Problem
-from pipguard.paths import is_within, plain_path_pattern, resolve_row
+from pipguard.paths import is_derived_pyc, is_within, plain_path_pattern, resolve_row
 from pipguard.records import SHA256_PATTERN, parse_installed_files, record_hashes, record_rows
 
 __all__ = ["OwnershipIndex", "Row", "build_index"]
@@ -45,6 +45,8 @@ class OwnershipIndex:
         self._asked: set[int] = set()
         # Keys that str.lower changes (with repeats), gathered as rows come in.
         self._folding: list[str] = []
+        # Keys of byte-code caches (``__pycache__/*.pyc``, with repeats), likewise.
+        self._bytecode: list[str] = []
 
     def key(self, path: str) -> str:
         """Return the key of absolute ``path``: relative to ``root`` if inside it."""
@@ -89,6 +91,10 @@ class OwnershipIndex:
         # context str.lower looks at): those keys were noted as the rows came in.
         return list(map(self.path_of, dict.fromkeys(self._folding)))
 
+    def bytecode(self) -> list[str]:
+        """Return every indexed ``__pycache__/*.pyc`` path, each once."""
+        return list(map(self.path_of, dict.fromkeys(self._bytecode)))
+
     def __len__(self) -> int:
         return len(self.single)
 
@@ -115,6 +121,8 @@ class OwnershipIndex:
         joined = "\n".join(keys)
         if joined.lower() != joined:
             self._folding += compress(keys, map(ne, keys, map(str.lower, keys)))
+        if "__pycache__/" in joined:
+            self._bytecode += _BYTECODE.findall(joined)
         # One dict operation per row, in C: setdefault answers the owner a key already had.
         taken = list(map(self.single.setdefault, keys, repeat(number)))
         if taken.count(number) != len(taken):
@@ -126,6 +134,8 @@ class OwnershipIndex:
         first = self.single.setdefault(key, number)
         if first == number and key.lower() != key:
             self._folding.append(key)
+        if first == number and is_derived_pyc(key):
+            self._bytecode.append(key)
         if first == _SHARED:
             many = self.shared[key]
             if number not in many:
@@ -133,6 +143,10 @@ class OwnershipIndex:
         elif first != number:
             self.single[key] = _SHARED
             self.shared[key] = [first, number]
+
+
+# A byte-code cache among the keys joined by newlines (see paths.is_derived_pyc).
+_BYTECODE = re.compile(r"^(?:[^\n]*/)?__pycache__/[^\n]*\.py[co]$", re.MULTILINE)
 
 
 def _find_hash(text: str, row: str) -> str | None:

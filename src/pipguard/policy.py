@@ -44,6 +44,7 @@ KINDS: dict[str, Kind] = {
     "unowned": Kind("PG104", _PREVENT, "never"),
     "removed": Kind("PG105", _PREVENT, "never"),
     "skipped": Kind("PG106", _PREVENT, "never"),
+    "bytecode": Kind("PG108", _PREVENT, "always"),
     # A file pip cannot write inside the environment stops every install but ``ignore``.
     "unwritable": Kind("PG107", frozenset({"prevent", "warn"}), "never"),
     "modified": Kind("PG201", _NEVER, "always"),

@@ -74,7 +74,18 @@ def clash_to_json(clash: Clash) -> dict[str, Any]:
         if clash.kind == "case":
             item["path"] = owner.path
         owners.append(item)
-    return {"path": clash.display, "kind": clash.kind, "owners": owners, "winner": clash.winner}
+    document = {"path": clash.display, "kind": clash.kind, "owners": owners, "winner": clash.winner}
+    if clash.kind == "bytecode":
+        document["source"] = _bytecode_source(clash)
+    return document
+
+
+def _bytecode_source(clash: Clash) -> str:
+    """The source file a ``bytecode`` clash's .pyc stands in for, shown as its path is."""
+    from pipguard.checks.bytecode import source_of
+
+    leaf = source_of("/" + clash.display)
+    return leaf[1:]
 
 
 def install_to_json(clash: Clash, resolution: str) -> dict[str, Any]:
@@ -134,7 +145,7 @@ def check_summary(result: CheckResult) -> str:
     """Return the one-line summary ``check`` prints on stderr."""
     kinds = {
         kind: sum(1 for c in result.clashes if c.kind == kind)
-        for kind in ("differing", "identical", "case")
+        for kind in ("differing", "identical", "case", "bytecode")
     }
     parts = [
         _count(kinds["differing"], "differing clash", "differing clashes"),
@@ -142,6 +153,8 @@ def check_summary(result: CheckResult) -> str:
     ]
     if kinds["case"]:
         parts.append(_count(kinds["case"], "case-only clash", "case-only clashes"))
+    if kinds["bytecode"]:
+        parts.append(_count(kinds["bytecode"], "foreign bytecode file"))
     if result.modified or result.missing:
         parts.append(f"{len(result.modified)} modified, {len(result.missing)} missing")
     parts.append(_count(len(result.problems), "problem"))
@@ -151,12 +164,29 @@ def check_summary(result: CheckResult) -> str:
     )
 
 
+def _bytecode_hint(clashes: Sequence[Clash], planned: bool) -> str:
+    shipping = sorted({o.name for c in clashes for o in c.owners if o.path == c.path})
+    sources = sorted({o.name for c in clashes for o in c.owners if o.path != c.path})
+    whose = f"{', '.join(sources)}'s source" if sources else "a source that is not there"
+    said = (
+        f"{', '.join(shipping)} {'would write' if planned else 'wrote'} bytecode without its "
+        f"source: Python imports it instead of {whose} (an unchecked-hash .pyc is never "
+        "compared with the source). "
+    )
+    if planned:
+        return said + "Leave it out of the install; to install anyway, --on-conflict warn."
+    repair = f", then pipguard repair {' '.join(sources)}" if sources else ""
+    return said + f"pipguard uninstall {' '.join(shipping)}{repair}."
+
+
 def planned_hint(clashes: Sequence[Clash]) -> str:
     """Return one sentence on a group of clashes an install would cause, before it writes."""
     incoming = sorted({o.name for c in clashes for o in c.owners if o.incoming})
     installed = sorted({o.name for c in clashes for o in c.owners if not o.incoming})
     if all(clash.harmless for clash in clashes):
         return "Harmless: the files already hold the same bytes."
+    if any(clash.kind == "bytecode" for clash in clashes):
+        return _bytecode_hint(clashes, planned=True)
     if any(clash.kind == "skipped" for clash in clashes):
         return (
             "pip install --target leaves a top-level entry that already exists as it is (it only "
@@ -202,6 +232,8 @@ def group_hint(clashes: Sequence[Clash], *, directory: bool = False) -> str:
     gone = sorted(
         {o.name for c in clashes if c.kind == "removed" for o in c.owners if not o.incoming}
     )
+    if any(clash.kind == "bytecode" for clash in clashes):
+        return _bytecode_hint(clashes, planned=False)
     if any(clash.kind == "skipped" for clash in clashes):
         missing = sorted({o.name for c in clashes for o in c.owners if o.incoming})
         return (
@@ -339,7 +371,11 @@ def _owner_cell(clash: Clash, planned: bool) -> str:
     lines = []
     for owner in clash.owners:
         marks = _TARGET_MARKS.get(clash.kind)
-        if marks is not None:
+        if clash.kind == "bytecode":
+            mark = "bytecode, no source" if owner.path == clash.path else "source"
+            if planned:
+                mark = f"{'incoming' if owner.incoming else 'installed'}, {mark}"
+        elif marks is not None:
             mark = marks[owner.incoming][not planned]
         elif planned:
             mark = "incoming" if owner.incoming else "installed"

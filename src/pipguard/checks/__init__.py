@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pipguard.checks import case, clashes, files, target, unwritable
+from pipguard.checks import bytecode, case, clashes, files, target, unwritable
 
 if TYPE_CHECKING:
     from pipguard.disk import Disk
@@ -45,6 +45,7 @@ CHECKS: tuple[Check, ...] = (
     Check("clashes", clashes.in_transaction, clashes.in_environment),
     Check("case", None, case.in_environment),
     Check("target", target.in_transaction, None),
+    Check("bytecode", bytecode.in_transaction, bytecode.in_environment),
     Check("files", None, files.in_environment),
 )
 
