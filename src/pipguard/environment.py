@@ -128,69 +128,30 @@ def _from_facts(facts: dict[str, Any], extra_dirs: Iterable[str] = ()) -> Enviro
     )
 
 
-def _ask(command: list[str], timeout: float, limit: int = 1 << 20) -> tuple[int, str, str]:
-    """Run ``command``; return its exit code, output and error output, each read up to ``limit``.
+def describe_python(executable: str | None = None, *, timeout: float = 60.0) -> Environment:
+    """Describe the environment of ``executable``, or of the running interpreter when None.
 
-    Raises TimeoutError when it runs past ``timeout`` and OverflowError when it says more than
-    ``limit`` bytes on either stream: a program that is no Python can run forever, or talk.
+    ``executable`` is run with ``timeout`` seconds to answer and 1 MiB to say it in.
     """
-    import subprocess  # only another interpreter needs it: the usual check never does
-    import threading
-
-    proc = subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    said: dict[str, bytes] = {}
-
-    def drain(key: str, stream: IO[bytes]) -> None:
-        said[key] = data = stream.read(limit + 1)
-        if len(data) > limit:
-            proc.kill()
-
-    streams = {"out": proc.stdout, "err": proc.stderr}
-    readers = [
-        threading.Thread(target=drain, args=(key, stream), daemon=True)
-        for key, stream in streams.items()
-    ]
-    for reader in readers:
-        reader.start()
-    try:
-        code = proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise TimeoutError from None
-    finally:
-        for reader in readers:
-            reader.join(5)
-        for stream in streams.values():
-            if stream is not None:
-                stream.close()
-    out, err = said.get("out", b""), said.get("err", b"")
-    if len(out) > limit or len(err) > limit:
-        raise OverflowError
-    return code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
-
-
-def describe_python(executable: str | None = None) -> Environment:
-    """Describe the environment of ``executable``, or of the running interpreter when None."""
     if executable is None:
         return _from_facts(_facts.facts())
     import shutil  # only for --python: 2 ms a check otherwise
+
+    from pipguard.probe import ProbeOverflow, ProbeTimeout, run_bounded  # and subprocess
 
     exe = executable if os.sep in executable else (shutil.which(executable) or executable)
     if not os.path.exists(exe):
         raise EnvironmentError_(f"{executable}: no such interpreter")
     try:
-        code, out, err = _ask([exe, _facts.__file__], timeout=60)
-    except OSError as exc:
-        raise EnvironmentError_(f"{executable}: cannot run it: {exc.strerror}") from None
-    except TimeoutError:
-        raise EnvironmentError_(f"{executable}: did not answer within 60 s") from None
-    except OverflowError:
+        code, out, err = run_bounded([exe, _facts.__file__], timeout=timeout, limit=1 << 20)
+    except ProbeTimeout:
+        raise EnvironmentError_(f"{executable}: did not answer within {timeout:g} s") from None
+    except ProbeOverflow:
         raise EnvironmentError_(
             f"{executable}: answered with more than 1 MiB; not a Python interpreter"
         ) from None
+    except OSError as exc:
+        raise EnvironmentError_(f"{executable}: cannot run it: {exc.strerror or exc}") from None
     if code != 0:
         last = (err.strip().splitlines() or ["no output"])[-1]
         raise EnvironmentError_(f"{executable}: failed to describe itself: {last}")
