@@ -188,3 +188,20 @@ def test_the_windows_reader_here(
         assert result == expected
     else:
         assert type(result) is expected
+
+
+def test_install_python_probe_has_the_same_limits(
+    tmp_path: Path, pid_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipguard.install.options import EXIT_USAGE, run_under_python
+
+    pids = shlex.quote(str(pid_file))
+    hangs = fake_python(tmp_path, f"sleep 3600 &\necho $! >> {pids}\necho $$ >> {pids}\nexit 0")
+    assert outcome(lambda: run_under_python(hangs, ["install", "x"], timeout=2)) == EXIT_USAGE
+    assert f"--python {hangs}: did not answer within 2 s" in capsys.readouterr().err
+    assert still_running(pid_file) == []
+    talks = tmp_path / "talks"
+    talks.mkdir()
+    endless = fake_python(talks, GARBAGE)
+    assert outcome(lambda: run_under_python(endless, ["install", "x"])) == EXIT_USAGE
+    assert "answered with more than 1 MiB" in capsys.readouterr().err

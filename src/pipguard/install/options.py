@@ -116,7 +116,7 @@ def take_python_option(args: list[str]) -> tuple[str | None, list[str]]:
     return value, rest
 
 
-def run_under_python(python: str, argv: list[str]) -> int | None:
+def run_under_python(python: str, argv: list[str], *, timeout: float = 60.0) -> int | None:
     """Honour pip's ``--python``: run pipguard itself under that interpreter, or refuse.
 
     pip would re-run itself there in a subprocess, out of the guard's reach. Returns None when
@@ -125,17 +125,25 @@ def run_under_python(python: str, argv: list[str]) -> int | None:
     env = {
         k: v for k, v in os.environ.items() if k not in ("PIP_PYTHON", "_PIP_RUNNING_IN_SUBPROCESS")
     }
+    from pipguard.probe import ProbeOverflow, ProbeTimeout, run_bounded
+
     try:
-        probe = subprocess.run(
-            [python, "-c", "import sys, pipguard; print(sys.prefix)"],
-            capture_output=True,
-            text=True,
-            check=False,
-            env=env,
+        probe = run_bounded(
+            [python, "-c", "import sys, pipguard; print(sys.prefix)"], timeout=timeout, env=env
         )
+    except ProbeTimeout as exc:
+        print(f"pipguard: error: --python {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ProbeOverflow:
+        print(
+            f"pipguard: error: --python {python}: answered with more than 1 MiB; "
+            "not a Python interpreter",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except OSError:
         probe = None
-    if probe is None or probe.returncode != 0:
+    if probe is None or probe.code != 0:
         print(
             f"pipguard: error: --python {python}: pipguard is not installed for that interpreter, "
             "so it cannot guard the install there. Install it there first "
@@ -143,6 +151,6 @@ def run_under_python(python: str, argv: list[str]) -> int | None:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    if os.path.realpath(probe.stdout.strip()) == os.path.realpath(sys.prefix):
+    if os.path.realpath(probe.out.strip()) == os.path.realpath(sys.prefix):
         return None
     return subprocess.run([python, "-m", "pipguard", *argv], env=env, check=False).returncode
