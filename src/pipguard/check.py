@@ -7,7 +7,7 @@ from typing import NamedTuple
 from pipguard import checks
 from pipguard.disk import Disk
 from pipguard.environment import Environment, InstalledDistribution, Problem, read_distributions
-from pipguard.findings import Clash, FileState
+from pipguard.findings import Clash, FileState, Unlisted
 from pipguard.ownership import OwnershipIndex, build_index
 from pipguard.views import EnvironmentView
 
@@ -24,6 +24,7 @@ class CheckResult(NamedTuple):
     modified: list[FileState]
     missing: list[FileState]
     problems: list[Problem]
+    unlisted: list[Unlisted]
 
 
 def scan(env: Environment) -> tuple[list[InstalledDistribution], OwnershipIndex, list[Problem]]:
@@ -47,4 +48,5 @@ def run_check(env: Environment, *, full_verify: bool = False) -> CheckResult:
         modified=[f for f in found if isinstance(f, FileState) and f.kind == "modified"],
         missing=[f for f in found if isinstance(f, FileState) and f.kind == "missing"],
         problems=problems + [f for f in found if isinstance(f, Problem)] + disk.problems,
+        unlisted=[f for f in found if isinstance(f, Unlisted)],
     )

@@ -178,7 +178,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(check_to_json(result), indent=2) + "\n")
     else:
-        from pipguard.render import clash_tables, file_state_table, problem_table
+        from pipguard.render import (
+            clash_tables,
+            file_state_table,
+            problem_table,
+            unlisted_table,
+        )
 
         console = _console()
         # No interpreter (--path): pipguard uninstall and repair cannot reach the directory.
@@ -189,13 +194,21 @@ def _cmd_check(args: argparse.Namespace) -> int:
             console.print(file_state_table("modified", result.modified))
         if result.missing:
             console.print(file_state_table("missing", result.missing))
+        if result.unlisted:
+            console.print(unlisted_table(result.unlisted))
         if result.problems:
             console.print(problem_table(result.problems, env.scan_dirs))
     print(check_summary(result), file=sys.stderr)
     from pipguard.findings import Finding
     from pipguard.policy import fails_check
 
-    found: list[Finding] = [*result.clashes, *result.modified, *result.missing, *result.problems]
+    found: list[Finding] = [
+        *result.clashes,
+        *result.modified,
+        *result.missing,
+        *result.problems,
+        *result.unlisted,
+    ]
     failing = fails_check(found, strict=args.strict, case_insensitive=env.case_insensitive)
     return EXIT_FINDINGS if failing else EXIT_OK
 

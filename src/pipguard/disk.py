@@ -81,11 +81,15 @@ class Disk:
             self._listings[parent] = listing
         return name in listing
 
-    def listdir(self, directory: str) -> list[str] | None:
-        """Return the names in ``directory``, or None when it cannot be listed."""
+    @staticmethod
+    def listdir(directory: str) -> list[str] | None:
+        """Return the names in ``directory``, or None when there is no such directory.
+
+        Raises OSError when it is there but cannot be listed (no permission).
+        """
         try:
             return os.listdir(directory)
-        except OSError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
 
     @staticmethod

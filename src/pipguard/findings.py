@@ -15,6 +15,7 @@ __all__ = [
     "HashReader",
     "Owner",
     "Problem",
+    "Unlisted",
     "Unwritable",
     "unhashable",
 ]
@@ -84,6 +85,19 @@ class FileState(NamedTuple):
     kind: Literal["modified", "missing"] = "modified"
 
 
+class Unlisted(NamedTuple):
+    """A file or directory no RECORD lists, in a package directory or at the top of a site.
+
+    Left by a killed or failed install, or by another tool; ``files`` counts what it holds.
+    JSON calls these ``unowned``.
+    """
+
+    path: str
+    display: str  # relative to its site directory, in RECORD form
+    files: int
+    kind: Literal["unlisted"] = "unlisted"
+
+
 class Unwritable(NamedTuple):
     """A planned file pip could not write where it belongs: stops every install but ``ignore``."""
 
@@ -92,4 +106,4 @@ class Unwritable(NamedTuple):
     kind: Literal["unwritable"] = "unwritable"
 
 
-Finding = Union[Clash, FileState, Unwritable, Problem]
+Finding = Union[Clash, FileState, Unlisted, Unwritable, Problem]

@@ -49,6 +49,7 @@ KINDS: dict[str, Kind] = {
     "unwritable": Kind("PG107", frozenset({"prevent", "warn"}), "never"),
     "modified": Kind("PG201", _NEVER, "always"),
     "missing": Kind("PG202", _NEVER, "always"),
+    "unlisted": Kind("PG203", _NEVER, "strict"),
     "problem": Kind("PG301", _NEVER, "always"),
 }
 

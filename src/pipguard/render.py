@@ -7,7 +7,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from pipguard.environment import Problem
-from pipguard.findings import Clash, FileState
+from pipguard.findings import Clash, FileState, Unlisted
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -133,6 +133,9 @@ def check_to_json(result: CheckResult) -> dict[str, Any]:
         "conflicts": [clash_to_json(clash) for clash in result.clashes],
         "modified": _states(result.modified),
         "missing": _states(result.missing),
+        "unowned": [
+            {"path": _json_text(entry.display), "files": entry.files} for entry in result.unlisted
+        ],
         "problems": [problem_to_json(problem) for problem in result.problems],
     }
 
@@ -157,6 +160,8 @@ def check_summary(result: CheckResult) -> str:
         parts.append(_count(kinds["bytecode"], "foreign bytecode file"))
     if result.modified or result.missing:
         parts.append(f"{len(result.modified)} modified, {len(result.missing)} missing")
+    if result.unlisted:
+        parts.append(_count(len(result.unlisted), "unowned entry", "unowned entries"))
     parts.append(_count(len(result.problems), "problem"))
     return (
         f"pipguard: {_count(result.distributions, 'distribution')}, "
@@ -459,6 +464,25 @@ def file_state_table(title: str, states: Sequence[FileState]) -> RenderableType:
     table.add_column("owner", overflow="fold")
     for state in states:
         table.add_row(Text(visible(shown_path(state.path))), Text(visible(state.owner)))
+    return table
+
+
+def unlisted_table(entries: Sequence[Unlisted]) -> RenderableType:
+    """Return a table of what no RECORD lists, with how many files each entry holds."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title="unowned (no RECORD lists them)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("path", overflow="fold")
+    table.add_column("files", justify="right")
+    for entry in entries:
+        table.add_row(Text(one_line(entry.display)), Text(str(entry.files)))
     return table
 
 
