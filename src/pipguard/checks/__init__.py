@@ -1,0 +1,1 @@
+"""Checks: pure functions from a view of an environment to typed findings."""
