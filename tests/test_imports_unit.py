@@ -296,7 +296,9 @@ def scenarios(ext: tuple[str, ...]) -> dict[str, Scenario]:
                 ("abi-plain",),
             )
         )
-    return {f"{c.name}-{i}": c for i, c in enumerate(cases)}
+    # Keyed by the import name and its count: docx-0, docx-1, ...
+    keys = [f"{c.name}-{[o.name for o in cases[:i]].count(c.name)}" for i, c in enumerate(cases)]
+    return dict(zip(keys, cases))
 
 
 SCENARIOS = scenarios(LINUX_311)
@@ -356,21 +358,21 @@ def test_module_against_package_names_every_claim() -> None:
 
 
 def test_a_declared_namespace_reaches_other_directories_but_not_their_code() -> None:
-    resolved = resolve(SCENARIOS["mix-17"], "/sp", LoaderSuffixes(LINUX_311), STDLIB_NAMES)
+    resolved = resolve(SCENARIOS["mix-0"], "/sp", LoaderSuffixes(LINUX_311), STDLIB_NAMES)
     assert resolved.owners == (
         ImportOwner("mix-a", "1.0", "mix/__init__.py", "/sp/s0", True),
         ImportOwner("mix-b", "1.0", "mix/__init__.py", "/sp/s1", False),
         ImportOwner("mix-core", "1.0", "mix/", "/sp/s1", True),
     )
     # Without knowing the declaration, the second directory is dead.
-    search, _ = lay_out(SCENARIOS["decl-16"], "/sp")
+    search, _ = lay_out(SCENARIOS["decl-0"], "/sp")
     plain = resolve_import("decl", search, LoaderSuffixes(LINUX_311), STDLIB_NAMES)
     assert plain is not None
     assert plain.dead == ("decl-b", "decl-mod")
 
 
 def test_the_stdlib_shadows_without_another_distribution() -> None:
-    search, _ = lay_out(SCENARIOS["enum-9"], "/sp")
+    search, _ = lay_out(SCENARIOS["enum-0"], "/sp")
     assert [
         s.import_name for s in find_shadowed(search, LoaderSuffixes(LINUX_311), STDLIB_NAMES)
     ] == ["enum"]
@@ -387,31 +389,34 @@ def test_builder_entries() -> None:
     rows = [
         ("/sp", "pkg/__init__.py", "a", "1"),
         ("/sp", "pkg/sub/__init__.py", "a", "1"),
-        ("/sp", "pkg/__init__.pyi", "a", "1"),
-        ("/sp", "pkg/extra.py", "b", "2"),
         ("/sp", "a-1.dist-info/RECORD", "a", "1"),
+        ("/sp", "pkg/__init__.pyi", "a", "1"),  # not contiguous with its directory's rows
+        ("/sp", "pkg/extra.py", "b", "2"),
         ("/sp", "__pycache__/mod.cpython-311.pyc", "a", "1"),
         ("/sp", "mod.py", "a", "1"),
         ("/sp", "../../../bin/tool", "a", "1"),
+        ("/sp", "../sp/climbed.py", "a", "1"),
+        ("/sp", "./dotted.py", "a", "1"),
+        ("/sp", "/sp/absolute/__init__.py", "a", "1"),
+        ("/sp", "bad\nname/x.py", "a", "1"),
         ("/elsewhere", "mod.py", "c", "3"),
     ]
     [site] = build_site_dirs(["/sp", "/sp"], group_rows(rows))
     a, b = Claimant("a", "1"), Claimant("b", "2")
     assert site.path == "/sp"
+    # A .dist-info, a row holding a newline and rows outside every search directory are
+    # not entries; rows that climb or are absolute land where they point.
     assert site.entries == {
         "pkg": TopEntry((a, b), True, (("__init__.py", (a,)), ("__init__.pyi", (a,)))),
-        "a-1.dist-info": TopEntry((a,), True),
         "__pycache__": TopEntry((a,), True),
         "mod.py": TopEntry((a,)),
+        "climbed.py": TopEntry((a,)),
+        "dotted.py": TopEntry((a,)),
+        "absolute": TopEntry((a,), True, (("__init__.py", (a,)),)),
     }
-    # Neither the cache directory nor a .dist-info is an import name.
-    assert (
-        find_shadowed(
-            [site, SiteDir("/sp2", {"__pycache__": TopEntry((b,), True)})],
-            LoaderSuffixes(LINUX_311),
-        )
-        == []
-    )
+    # The cache directory is not an import name.
+    cache = SiteDir("/sp2", {"__pycache__": TopEntry((b,), True)})
+    assert find_shadowed([site, cache], LoaderSuffixes(LINUX_311)) == []
 
 
 def test_group_rows_keeps_each_distribution_and_site_apart() -> None:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from itertools import filterfalse, groupby
 from operator import itemgetter, methodcaller
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 __all__ = [
     "NAMESPACE",
@@ -50,7 +50,7 @@ DeclaresNamespace = Callable[[str, str], bool]
 
 
 class Claimant(NamedTuple):
-    """A distribution that lists a path."""
+    """A distribution that lists a path (names are compared as given: pass canonical ones)."""
 
     name: str
     version: str
@@ -135,7 +135,7 @@ class _Claim(NamedTuple):
     """One entry of one site directory that offers the name: a package, module or portion."""
 
     site: str
-    kind: str  # 'package', 'module' or 'portion'
+    kind: Literal["package", "module", "portion"]
     path: str  # the file ``import`` would take ('x/__init__.py', 'x.py'), or 'x/' for a portion
     owners: tuple[Claimant, ...]  # of the file; for a directory, of anything below it
     init_owners: tuple[Claimant, ...] = ()
@@ -181,30 +181,34 @@ def resolve_import(
     hit = next((claim for claim in claims if claim.kind != "portion"), None)
     if hit is None:
         return Shadowed(name, None, _owners(name, claims, lambda c, o: True), NAMESPACE)
-    reached = _reached(hit, claims, declares_namespace)
+    reached = _reached(hit, claims, suffixes.source, declares_namespace)
     owners = _owners(name, claims, reached)
     winner = (hit.init_owners or hit.owners)[0].name
     return Shadowed(name, hit.path, owners, winner, site=hit.site)
 
 
 def _reached(
-    hit: _Claim, claims: list[_Claim], declares_namespace: DeclaresNamespace | None
+    hit: _Claim,
+    claims: list[_Claim],
+    source: tuple[str, ...],
+    declares_namespace: DeclaresNamespace | None,
 ) -> Callable[[_Claim, Claimant], bool]:
     """Return whether a claim's owner is reached, given the finder's pick ``hit``."""
     directories = [c for c in claims if c.kind != "module" and c is not hit]
-    extended = (
-        hit.kind == "package"
-        and bool(directories)
-        and declares_namespace is not None
-        and declares_namespace(hit.site, hit.path)
-    )
-    if not extended:
+    if (
+        hit.kind != "package"
+        or not directories
+        or declares_namespace is None
+        or not hit.path.endswith(source)  # only source code is read for a declaration
+        or not declares_namespace(hit.site, hit.path)
+    ):
         return lambda claim, owner: claim is hit
-    assert declares_namespace is not None
     # Every x/ directory is on the declared package's __path__; another package's own
     # __init__ never runs, unless it too only declares (and so does nothing of its own).
     running = {
-        id(c): declares_namespace(c.site, c.path) for c in directories if c.kind == "package"
+        id(c): c.path.endswith(source) and declares_namespace(c.site, c.path)
+        for c in directories
+        if c.kind == "package"
     }
 
     def reached(claim: _Claim, owner: Claimant) -> bool:
@@ -224,16 +228,12 @@ def _owners(
     owners: list[ImportOwner] = []
     for claim in claims:
         for owner in claim.owners:
-            # A distribution that lists files below a package but not its __init__ claims the
-            # directory; the __init__'s owners claim the file.
-            path = (
-                f"{name}/" if claim.kind == "package" and owner not in claim.init_owners else None
-            )
-            owners.append(
-                ImportOwner(
-                    owner.name, owner.version, path or claim.path, claim.site, reached(claim, owner)
-                )
-            )
+            path = claim.path
+            if claim.kind == "package" and owner not in claim.init_owners:
+                # Files below a package, not its __init__: the claim is on the directory.
+                path = f"{name}/"
+            is_reached = reached(claim, owner)
+            owners.append(ImportOwner(owner.name, owner.version, path, claim.site, is_reached))
     return tuple(owners)
 
 
@@ -264,16 +264,22 @@ def find_shadowed(
     merge, and one distribution's claims on its own (in several sites), are not findings.
     """
     ordered = suffixes.ordered
-    claimants: dict[str, set[str]] = {}
+    # name -> the entries offering it; one entry alone (a package, however many distributions
+    # write into it, or one portion) leaves nobody out.
+    offered: dict[str, list[TopEntry]] = {}
     for site in search_path:
         for name, entry in _names(site, ordered):
-            found = claimants.setdefault(name, set())
-            found.update(owner.name for owner in entry.owners)
-            found.update(owner.name for _, owners in entry.inits for owner in owners)
+            offered.setdefault(name, []).append(entry)
     findings = []
-    for name in sorted(claimants):
-        if len(claimants[name]) < 2 and name not in stdlib_module_names:
-            continue
+    for name in sorted(offered):
+        entries = offered[name]
+        if name not in stdlib_module_names:
+            if len(entries) < 2:
+                continue
+            names = {owner.name for entry in entries for owner in entry.owners}
+            names.update(owner.name for entry in entries for _, o in entry.inits for owner in o)
+            if len(names) < 2:
+                continue
         resolved = resolve_import(
             name, search_path, suffixes, stdlib_module_names, declares_namespace
         )
@@ -288,26 +294,58 @@ def group_rows(rows: Iterable[tuple[str, str, str, str]]) -> Iterator[Listing]:
         yield Listing(site, name, version, list(map(itemgetter(1), group)))
 
 
-# A segment '', '.' or '..' (or a leading '/'): the row does not join its site as it is.
-_ODD = re.compile(r"(?:\A|.*/)\.{0,2}(?:/|\Z)").match
-# The same, as substrings of the rows joined by (and wrapped in) newlines: one test per listing.
-_ODD_MARKS = (
-    "//",
-    "\n/",
-    "/\n",
-    "\n\n",
-    "/./",
-    "\n./",
-    "/.\n",
-    "\n.\n",
-    "/../",
-    "\n../",
-    "/..\n",
-    "\n..\n",
-)
-_HAS_SLASH = methodcaller("__contains__", "/")
-_HAS_INIT = methodcaller("__contains__", "/__init__.")
-_HEAD = methodcaller("partition", "/")
+# One match per run of rows with the same first segment: (head, '/' unless a file).
+_RUNS = re.compile(r"^([^/\n]*)(/?)[^\n]*(?:\n\1/[^\n]*)*", re.MULTILINE)
+# Heads of rows that do not join their site as they are: an absolute row, './', '../'.
+_ODD_HEADS = frozenset({"", ".", ".."})
+_INIT = "/__init__."
+
+
+class _Heads(NamedTuple):
+    """A listing's top-level names, found on its rows joined by newlines."""
+
+    files: list[str]
+    dirs: list[str]
+    inits: list[tuple[str, str]]  # (directory, leaf) of each ``<dir>/__init__.*`` row
+    odd: list[str]  # the rows under an odd head, to be joined to their site
+
+
+def _heads(paths: Sequence[str]) -> _Heads:
+    """Return a listing's top-level files and directories, ``__init__`` rows and odd rows.
+
+    Searching the joined rows in C finds each run of rows under one directory at once, rather
+    than splitting every row in Python (one distribution lists few top-level names).
+    """
+    # Led by a newline, so that every row starts after one (the empty first row is no name).
+    text = "\n" + "\n".join(paths)
+    if text.count("\n") != len(paths):
+        # A row holding a newline would read as two: such a row names no importable file.
+        text = "\n" + "\n".join(filterfalse(methodcaller("__contains__", "\n"), paths))
+    found = _Heads([], [], [], [])
+    for head, slash in dict.fromkeys(_RUNS.findall(text)):
+        if head in _ODD_HEADS:
+            if slash:
+                found.odd.extend(_rows_at(text, f"\n{head}/", 1))
+        elif slash:
+            found.dirs.append(head)
+        else:
+            found.files.append(head)
+    for row in _rows_at(text, _INIT):
+        head, _, leaf = row.partition("/")
+        if "/" not in leaf and head not in _ODD_HEADS:
+            found.inits.append((head, leaf))
+    return found
+
+
+def _rows_at(text: str, needle: str, skip: int = 0) -> Iterator[str]:
+    """Yield each newline-separated row of ``text`` holding ``needle`` (once, however often)."""
+    at = text.find(needle)
+    while at != -1:
+        start = text.rfind("\n", 0, at + skip) + 1
+        end = text.find("\n", at + skip)
+        end = len(text) if end == -1 else end
+        yield text[start:end]
+        at = text.find(needle, end)
 
 
 class _Table:
@@ -318,17 +356,16 @@ class _Table:
         self.dirs: dict[str, dict[Claimant, None]] = {}
         self.inits: dict[str, dict[str, dict[Claimant, None]]] = {}
 
-    def add(self, claimant: Claimant, paths: Sequence[str]) -> None:
-        """Add one distribution's plain paths (relative to this directory)."""
-        files = set(filterfalse(_HAS_SLASH, paths))
-        for leaf in files:
+    def add(self, claimant: Claimant, heads: _Heads) -> None:
+        """Add one distribution's top-level files and directories, and its ``__init__`` rows."""
+        for leaf in heads.files:
             self.files.setdefault(leaf, {})[claimant] = None
-        for head in set(map(itemgetter(0), map(_HEAD, filter(_HAS_SLASH, paths)))):
-            self.dirs.setdefault(head, {})[claimant] = None
-        for path in filter(_HAS_INIT, paths):
-            head, _, leaf = path.partition("/")
-            if "/" not in leaf:
-                self.inits.setdefault(head, {}).setdefault(leaf, {})[claimant] = None
+        for head in heads.dirs:
+            # A directory that is no identifier (a .dist-info) is never imported by name.
+            if head.isidentifier():
+                self.dirs.setdefault(head, {})[claimant] = None
+        for head, leaf in heads.inits:
+            self.inits.setdefault(head, {}).setdefault(leaf, {})[claimant] = None
 
     def entries(self) -> dict[str, TopEntry]:
         """The entries by name; a name listed both as a file and a directory is a directory."""
@@ -359,37 +396,42 @@ def _views(site: str, sites: Sequence[str]) -> list[tuple[str, str, bool]]:
 def build_site_dirs(search_path: Sequence[str], listings: Iterable[Listing]) -> list[SiteDir]:
     """Return the search path's directories (first occurrence of each, in order) with entries.
 
-    A path belongs to every search directory it lies in (pywin32's ``.pth`` adds directories
-    below site-packages). Rows that climb out (``../``) are joined and kept where they land.
+    Rows are RECORD paths as the ownership index keeps them (normalised: a '..' after the
+    first segment is not resolved here). A row belongs to every search directory it lies in
+    (pywin32's ``.pth`` adds directories below site-packages); rows that are absolute or
+    climb out (``../``) are joined to their site and kept where they land. Only files, and
+    directories whose name is an identifier, become entries.
     """
     sites = list(dict.fromkeys(search_path))
     tables = {site: _Table() for site in sites}
     views: dict[str, list[tuple[str, str, bool]]] = {}
     for listing in listings:
         claimant = Claimant(listing.name, listing.version)
-        paths = listing.paths
-        text = "\n" + "\n".join(paths) + "\n"
-        if any(mark in text for mark in _ODD_MARKS):
-            _add_odd(tables, listing.site, list(filter(_ODD, paths)), claimant)
-            paths = list(filterfalse(_ODD, paths))
+        heads = _heads(listing.paths)
+        for path in heads.odd:
+            _add_joined(tables, posixpath.join(listing.site, path), claimant)
         found = views.get(listing.site)
         if found is None:
             found = views[listing.site] = _views(listing.site, sites)
         for directory, prefix, strip in found:
             if not prefix:
-                tables[directory].add(claimant, paths)
-            elif strip:
+                tables[directory].add(claimant, heads)
+                continue
+            paths = listing.paths
+            if heads.odd:
+                paths = list(filterfalse(set(heads.odd).__contains__, paths))
+            if strip:
                 below = filter(methodcaller("startswith", prefix), paths)
-                tables[directory].add(claimant, [p[len(prefix) :] for p in below])
+                view = _heads([p[len(prefix) :] for p in below])
             else:
-                tables[directory].add(claimant, [prefix + p for p in paths])
+                view = _heads([prefix + p for p in paths])
+            tables[directory].add(claimant, view)
     return [SiteDir(site, tables[site].entries()) for site in sites]
 
 
-def _add_odd(tables: dict[str, _Table], site: str, paths: list[str], claimant: Claimant) -> None:
-    """Add rows that do not join ``site`` as they are, wherever they land once joined."""
-    for path in paths:
-        joined = posixpath.normpath(posixpath.join(site, path))
-        for directory, table in tables.items():
-            if joined.startswith(directory + "/"):
-                table.add(claimant, [joined[len(directory) + 1 :]])
+def _add_joined(tables: dict[str, _Table], path: str, claimant: Claimant) -> None:
+    """Add the absolute ``path`` (normalised here) to every search directory it lies in."""
+    joined = posixpath.normpath(path)
+    for directory, table in tables.items():
+        if joined.startswith(directory + "/"):
+            table.add(claimant, _heads([joined[len(directory) + 1 :]]))
