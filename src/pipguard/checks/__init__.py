@@ -1,0 +1,1 @@
+"""Checks: pure functions from what is installed (or planned) to typed findings."""

@@ -1,0 +1,138 @@
+"""Read what installed distributions require: their ``Requires-Dist`` values.
+
+Only the dependency check needs them, so they are read apart from the Name and Version that
+every command reads (:func:`pipguard.environment.header_fields` stops at those two).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pipguard.checks.deps import Requires
+from pipguard.environment import (
+    InstalledDistribution,
+    Problem,
+    Refused,
+    canonical_name,
+    read_inside,
+)
+
+__all__ = ["read_requires", "requires_dist", "requires_txt"]
+
+_HEADER_READ = 8192
+# A line the email parser takes for a header field (its headerRE, less "From " and blanks).
+_FIELD = re.compile(r"[\041-\071\073-\176]*:")
+
+
+def requires_dist(text: str, complete: bool = True) -> tuple[list[str], bool]:
+    """Return the Requires-Dist values of a METADATA header, and whether the header ended.
+
+    Read as ``email.message_from_string`` (which importlib.metadata, and so pip, uses) reads
+    it: fields end at the first blank line or at the first line that is no field; a line
+    starting with a space or tab continues the field before it. ``complete``: ``text`` is
+    the whole file, so a last line without an end is one.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    last = lines.pop()  # after the last line end: nothing, or a line cut short
+    if complete and last:
+        lines.append(last)
+    values: list[str] = []
+    current: list[str] | None = None  # the lines of the Requires-Dist being read
+    ended = False
+    for line in lines:
+        if line[:1] in (" ", "\t"):
+            if current is not None:
+                current.append(line)
+            continue
+        if current is not None:
+            values.append("\n".join(current).strip())
+            current = None
+        if not line or not (line.startswith("From ") or _FIELD.match(line)):
+            ended = True  # a blank line, or a body with no blank line before it
+            break
+        key, sep, value = line.partition(":")
+        if sep and key.lower() == "requires-dist":
+            current = [value.lstrip(" \t")]
+    if current is not None:
+        values.append("\n".join(current).strip())
+    return values, ended
+
+
+def requires_txt(text: str) -> list[str]:
+    """Return an egg-info ``requires.txt`` as requirement strings, its sections as markers.
+
+    A section ``[extra:marker]`` applies ``extra == "extra"`` (normalised) and the marker,
+    the way pip reads an egg-info that has no Requires-Dist.
+    """
+    found: list[str] = []
+    extra = marker = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            extra, _, marker = line.strip("[]").partition(":")
+            extra = canonical_name(extra)
+            continue
+        if extra and marker:
+            condition = f'({marker}) and extra == "{extra}"'
+        elif extra:
+            condition = f'extra == "{extra}"'
+        else:
+            condition = marker
+        found.append(f"{line} ; {condition}" if condition else line)
+    return found
+
+
+def _header_requires(path: str, roots: tuple[str, ...]) -> list[str]:
+    """Return the Requires-Dist values of a METADATA / PKG-INFO file, reading its header."""
+    # read_distributions resolved the metadata directory inside its site: only the file
+    # itself can still be a link.
+    head = read_inside(path, roots, parent_checked=True, limit=_HEADER_READ)
+    if len(head) == _HEADER_READ:
+        whole_lines = head[: head.rfind(b"\n") + 1].decode("utf-8", "replace")
+        values, ended = requires_dist(whole_lines, complete=False)
+        if ended:
+            return values
+        head = read_inside(path, roots, parent_checked=True)
+    return requires_dist(head.decode("utf-8", "replace"))[0]
+
+
+def _one(dist: InstalledDistribution) -> tuple[Requires, Problem | None]:
+    """Read one distribution's requirements, or the problem that stopped it."""
+    legacy = dist.kind == "egg-info"
+    path = f"{dist.metadata_dir}/{'PKG-INFO' if legacy else 'METADATA'}"
+    roots = (dist.site,)
+    try:
+        values = _header_requires(path, roots)
+        if legacy and not values:
+            path = f"{dist.metadata_dir}/requires.txt"
+            try:
+                text = read_inside(path, roots, parent_checked=True)
+            except FileNotFoundError:
+                text = b""
+            values = requires_txt(text.decode("utf-8", "replace"))
+    except FileNotFoundError:
+        return Requires(dist.name, dist.version, (), path), None  # reported where it is read
+    except Refused as exc:
+        problem = Problem(dist.name, path, f"{exc}; its requirements are not checked")
+        return Requires(dist.name, dist.version, (), path), problem
+    except OSError as exc:
+        problem = Problem(dist.name, path, f"unreadable: {exc.strerror}")
+        return Requires(dist.name, dist.version, (), path), problem
+    return Requires(dist.name, dist.version, tuple(values), path), None
+
+
+def read_requires(
+    dists: Iterable[InstalledDistribution],
+) -> tuple[list[Requires], list[Problem]]:
+    """Read the requirements of installed distributions, in their order, with the problems met."""
+    found: list[Requires] = []
+    problems: list[Problem] = []
+    for dist in dists:
+        requires, problem = _one(dist)
+        found.append(requires)
+        if problem is not None:
+            problems.append(problem)
+    return found, problems
