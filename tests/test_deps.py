@@ -16,13 +16,13 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 
 from pipguard import _facts
-from pipguard.checks.deps import Dependency, Requires, check_dependencies
+from pipguard.checks.deps import Dependency, Requires, _Reader, check_dependencies
 from pipguard.environment import (
     describe_python,
     marker_environment,
     read_distributions,
 )
-from pipguard.requires import read_requires, requires_dist, requires_txt
+from pipguard.requires import _requires_dist_by_line, read_requires, requires_dist, requires_txt
 
 from wheels import Venv, build_wheel
 
@@ -163,6 +163,59 @@ def test_no_requirements_no_packaging_import() -> None:
     assert done.stdout.splitlines() == ["([], [])", "[]"]
 
 
+_PIECES = st.tuples(
+    st.sampled_from(["a", "Foo_Bar", "x.y-z9", "a-", "-a", "a b", "é"]),
+    st.sampled_from(["", "[x]", "[X_Y,z]", "[ x ]", "[]", "[x-]", "[x,]"]),
+    st.sampled_from(["", " ", "\t"]),
+    st.sampled_from(
+        [
+            "",
+            ">=1.0",
+            " >= 1.0 ",
+            "==1.*",
+            ">=1.*",
+            "<2,>=1",
+            "<2 , >=1",
+            ">=1,",
+            "~=1",
+            "~=1.0",
+            "===x",
+            "==1.0+local",
+            "!=1!2.0",
+            "(>=1)",
+            "@ https://x.invalid/a.whl",
+            ">=1.0.post1.dev2",
+            "=>1",
+            ">=",
+            "==1.0 extra",
+        ]
+    ),
+    st.sampled_from(["", ";", " ;", "; ", " ; "]),
+    st.sampled_from(
+        [
+            "",
+            "python_version > '3'",
+            'extra == "Test_X"',
+            "os_name=='nt' and python_version<'3.8'",
+            "(sys_platform == 'linux' or python_version >= \"3.9\")",
+            "bar",
+            "python_version ~= 'abc'",
+            'extra != "x" ',
+            "platform_release >= '6'",
+            "python_version >= '3' and",
+        ]
+    ),
+)
+
+
+@given(_PIECES)
+def test_parsing_in_parts_agrees_with_requirement(pieces: tuple[str, ...]) -> None:
+    name, extras, space, spec, semicolon, marker = pieces
+    raw = f"{name}{extras}{space}{spec}{semicolon if marker else ''}{marker}"
+    environment = {**LINUX_311, "extra": ""}
+    assert _Reader(environment).parse(raw) == _Reader(environment).whole(raw)
+
+
 # ---- reading Requires-Dist -------------------------------------------------------------
 
 
@@ -210,6 +263,13 @@ def test_requires_dist_agrees_with_the_email_parser(
     message = email.message_from_string(text.replace("\r\n", "\n").replace("\r", "\n"))
     expected = [value.strip() for value in message.get_all("Requires-Dist", [])]
     assert requires_dist(text)[0] == expected
+    # Line by line (the way for odd headers) agrees too, as does a header cut short.
+    normal = text.replace("\r\n", "\n").replace("\r", "\n")
+    assert _requires_dist_by_line(normal.split("\n"), False)[0] == expected
+    for cut in range(len(text)):
+        values, ended = requires_dist(text[:cut], complete=False)
+        if ended:
+            assert values == expected
 
 
 def test_requires_txt_becomes_requirements_with_markers() -> None:

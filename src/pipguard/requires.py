@@ -23,6 +23,11 @@ __all__ = ["read_requires", "requires_dist", "requires_txt"]
 _HEADER_READ = 8192
 # A line the email parser takes for a header field (its headerRE, less "From " and blanks).
 _FIELD = re.compile(r"[\041-\071\073-\176]*:")
+# A header of named fields only, each perhaps continued; and a Requires-Dist in one.
+_PLAIN_HEADER = re.compile(r"(?:[\041-\071\073-\176]+:[^\n]*\n(?:[ \t][^\n]*\n)*)*")
+# Spelt as core metadata spells it, the search runs on its literal start: twice as fast.
+_REQUIRES_DIST = re.compile(r"\nRequires-Dist:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)")
+_REQUIRES_DIST_ANY_CASE = re.compile(_REQUIRES_DIST.pattern, re.IGNORECASE | re.ASCII)
 
 
 def requires_dist(text: str, complete: bool = True) -> tuple[list[str], bool]:
@@ -33,13 +38,30 @@ def requires_dist(text: str, complete: bool = True) -> tuple[list[str], bool]:
     starting with a space or tab continues the field before it. ``complete``: ``text`` is
     the whole file, so a last line without an end is one.
     """
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    last = lines.pop()  # after the last line end: nothing, or a line cut short
-    if complete and last:
-        lines.append(last)
+    if "\r" in text:  # rare: most METADATA end lines with \n alone
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text or text.startswith("\n"):
+        return [], bool(text)
+    blank = text.find("\n\n")
+    if blank >= 0:
+        header, ended = text[: blank + 1], True
+    elif complete:
+        header, ended = (text if text.endswith("\n") else text + "\n"), False
+    else:
+        header, ended = text[: text.rfind("\n") + 1], False
+    if _PLAIN_HEADER.fullmatch(header):  # the usual header: regular expressions, in C
+        lined = "\n" + header
+        values = _REQUIRES_DIST.findall(lined)
+        if lined.lower().count("\nrequires-dist:") != len(values):
+            values = _REQUIRES_DIST_ANY_CASE.findall(lined)
+        return [value.strip() for value in values], ended
+    return _requires_dist_by_line(header.split("\n")[:-1], ended)
+
+
+def _requires_dist_by_line(lines: list[str], ended: bool) -> tuple[list[str], bool]:
+    """:func:`requires_dist` for a header with odd lines, following the email parser."""
     values: list[str] = []
     current: list[str] | None = None  # the lines of the Requires-Dist being read
-    ended = False
     for line in lines:
         if line[:1] in (" ", "\t"):
             if current is not None:
@@ -48,8 +70,8 @@ def requires_dist(text: str, complete: bool = True) -> tuple[list[str], bool]:
         if current is not None:
             values.append("\n".join(current).strip())
             current = None
-        if not line or not (line.startswith("From ") or _FIELD.match(line)):
-            ended = True  # a blank line, or a body with no blank line before it
+        if not (line.startswith("From ") or _FIELD.match(line)):
+            ended = True  # a body with no blank line before it
             break
         key, sep, value = line.partition(":")
         if sep and key.lower() == "requires-dist":

@@ -61,6 +61,14 @@ class _Parsed(NamedTuple):
 _PLAIN_VERSION = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 _SEPARATORS = re.compile(r"[-_.]+")
 _LEFT_OUT = "left out of the dependency check, as pip check leaves it"
+# The usual requirement, ``name[extra,...] <spec>,<spec>; marker``, cut in its parts for
+# packaging to parse each (once per distinct part); anything else goes to Requirement whole.
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_CLAUSE = r"[ \t]*(?:===|~=|==|!=|<=|>=|<|>)[ \t]*[A-Za-z0-9.*+!_-]+[ \t]*"
+_PLAIN_REQUIREMENT = re.compile(
+    rf"({_NAME})(?:\[({_NAME}(?:,{_NAME})*)\])?[ \t]*({_CLAUSE}(?:,{_CLAUSE})*)?(?:;[ \t]*(.*))?",
+    re.ASCII,
+)
 
 
 def check_dependencies(
@@ -79,8 +87,7 @@ def check_dependencies(
         return [], []  # nothing can be unmet, nothing to reject: no packaging import
     from packaging.version import InvalidVersion, Version
 
-    environment = {**markers, "extra": ""}
-    cache: dict[str, _Parsed | str] = {}
+    reader = _Reader({**markers, "extra": ""})
     problems: list[Problem] = []
     versions: dict[str, tuple[Version, str]] = {}
     checked: list[tuple[Requires, list[tuple[str, _Parsed]]]] = []
@@ -92,9 +99,7 @@ def check_dependencies(
         parsed: list[tuple[str, _Parsed]] = []
         failure = None
         for raw in dist.requires:
-            found = cache.get(raw)
-            if found is None:
-                found = cache[raw] = _parse(raw, environment)
+            found = reader.parse(raw)
             if isinstance(found, str):
                 failure = f"Requires-Dist {raw!r} {found}; {_LEFT_OUT}"
                 break
@@ -115,7 +120,7 @@ def _unmet(
     checked: list[tuple[Requires, list[tuple[str, _Parsed]]]],
     versions: Mapping[str, tuple[Version, str]],
 ) -> list[Dependency]:
-    """Judge every applying requirement of the distributions kept, once per normal form."""
+    """Judge every applying requirement of the distributions kept, once per equal one."""
     findings: list[Dependency] = []
     for dist, parsed in checked:
         judged: set[Hashable] = set()
@@ -126,28 +131,86 @@ def _unmet(
             installed = versions.get(name)
             if installed is None:
                 findings.append(Dependency(dist.name, dist.version, raw, None))
-            elif not specifier.contains(installed[0], prereleases=True):
+            elif len(specifier) and not specifier.contains(installed[0], prereleases=True):
                 findings.append(Dependency(dist.name, dist.version, raw, installed[1]))
     findings.sort(key=lambda f: (f.distribution, f.requirement))
     return findings
 
 
-def _parse(raw: str, environment: Mapping[str, str]) -> _Parsed | str:
-    """Parse one Requires-Dist value and evaluate its marker; or say in one line why not."""
-    from packaging.requirements import InvalidRequirement, Requirement
+class _Reader:
+    """Parses each distinct requirement once, and each distinct specifier and marker once."""
 
-    try:
-        req = Requirement(raw)
-    except InvalidRequirement as exc:
-        return f"does not parse: {_first_line(exc)}"
-    try:
-        applies = req.marker is None or req.marker.evaluate(environment)
-    except ValueError as exc:  # UndefinedComparison, UndefinedEnvironmentName
-        return f"cannot be evaluated: {_first_line(exc)}"
-    name = _SEPARATORS.sub("-", req.name).lower()
-    marker = None if req.marker is None else str(req.marker)
-    same = (name, frozenset(req.extras), req.specifier, req.url, marker)
-    return _Parsed(name, req.specifier, applies, same)
+    def __init__(self, environment: Mapping[str, str]) -> None:
+        self.environment = environment
+        self._parsed: dict[str, _Parsed | str] = {}
+        self._specifiers: dict[str, SpecifierSet | None] = {}
+        self._markers: dict[str, tuple[bool, str] | None] = {}
+
+    def parse(self, raw: str) -> _Parsed | str:
+        """Return the requirement ``raw`` parsed, or the one line saying why it is unusable."""
+        found = self._parsed.get(raw)
+        if found is None:
+            found = self._parsed[raw] = self._in_parts(raw) or self.whole(raw)
+        return found
+
+    def _in_parts(self, raw: str) -> _Parsed | None:
+        """Parse a usual requirement part by part; None: let Requirement parse it (or fail)."""
+        match = _PLAIN_REQUIREMENT.fullmatch(raw)
+        if match is None:
+            return None
+        name, extras, spec, marker_text = match.groups()
+        specifier = self._specifier(spec or "")
+        judged = (True, None) if marker_text is None else self._marker(marker_text)
+        if specifier is None or judged is None:
+            return None
+        name = _canonical(name)
+        extra_names = frozenset(map(_canonical, extras.split(","))) if extras else frozenset()
+        same = (name, extra_names, specifier, None, judged[1])
+        return _Parsed(name, specifier, judged[0], same)
+
+    def _specifier(self, text: str) -> SpecifierSet | None:
+        if text not in self._specifiers:
+            from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+            try:
+                self._specifiers[text] = SpecifierSet(text)
+            except InvalidSpecifier:
+                self._specifiers[text] = None
+        return self._specifiers[text]
+
+    def _marker(self, text: str) -> tuple[bool, str] | None:
+        """Return (whether the marker holds, its normal form); None: unusable."""
+        if text not in self._markers:
+            from packaging.markers import Marker
+
+            try:
+                marker = Marker(text)
+                self._markers[text] = (marker.evaluate(self.environment), str(marker))
+            except ValueError:  # InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+                self._markers[text] = None
+        return self._markers[text]
+
+    def whole(self, raw: str) -> _Parsed | str:
+        """Parse ``raw`` with packaging's Requirement and evaluate its marker."""
+        from packaging.requirements import InvalidRequirement, Requirement
+
+        try:
+            req = Requirement(raw)
+        except InvalidRequirement as exc:
+            return f"does not parse: {_first_line(exc)}"
+        try:
+            applies = req.marker is None or req.marker.evaluate(self.environment)
+        except ValueError as exc:  # UndefinedComparison, UndefinedEnvironmentName
+            return f"cannot be evaluated: {_first_line(exc)}"
+        name = _canonical(req.name)
+        marker = None if req.marker is None else str(req.marker)
+        # As Requirement's own equality (PEP 685: extras compared normalised).
+        same = (name, frozenset(map(_canonical, req.extras)), req.specifier, req.url, marker)
+        return _Parsed(name, req.specifier, applies, same)
+
+
+def _canonical(name: str) -> str:
+    return _SEPARATORS.sub("-", name).lower()
 
 
 def _first_line(exc: Exception) -> str:
