@@ -18,6 +18,7 @@ from packaging.requirements import Requirement
 from pipguard import _facts
 from pipguard.checks.deps import Dependency, Requires, _Reader, check_dependencies
 from pipguard.environment import (
+    describe_paths,
     describe_python,
     marker_environment,
     read_distributions,
@@ -285,6 +286,60 @@ def test_requires_txt_becomes_requirements_with_markers() -> None:
     ]
     for requirement in requires_txt(text):
         Requirement(requirement)
+
+
+def _site_with(tmp_path: Path) -> Path:
+    site = tmp_path / "site"
+    big = site / "big-1.0.dist-info"
+    big.mkdir(parents=True)
+    folded = "\n        |".join(["A long description, folded into the header."] * 400)
+    (big / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: big\nVersion: 1.0\nDescription: {folded}\n"
+        "Requires-Dist: after-the-description>=1\n\nRequires-Dist: in-the-body\n"
+    )
+    (big / "RECORD").write_text("")
+    egg = site / "egg-2.0-py3.egg-info"
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: egg\nVersion: 2.0\n\n")
+    (egg / "requires.txt").write_text("one\n[:os_name == 'nt']\ntwo\n")
+    modern = site / "modern_egg-3.0-py3.egg-info"
+    modern.mkdir()
+    (modern / "PKG-INFO").write_text(
+        "Metadata-Version: 2.1\nName: modern-egg\nVersion: 3.0\nRequires-Dist: listed\n\n"
+    )
+    (modern / "requires.txt").write_text("not-read\n")
+    (site / "gone-1.0.dist-info").mkdir()
+    return site
+
+
+def test_read_requires_reads_long_headers_and_egg_info(tmp_path: Path) -> None:
+    site = _site_with(tmp_path)
+    dists, _ = read_distributions(describe_paths([str(site)]))
+    requires, problems = read_requires(dists)
+    assert problems == []  # gone's missing METADATA is read_distributions' to report
+    assert {r.name: r.requires for r in requires} == {
+        "big": ("after-the-description>=1",),
+        "egg": ("one", "two ; os_name == 'nt'"),
+        "modern-egg": ("listed",),
+        "gone": (),
+    }
+    by_name = {r.name: r for r in requires}
+    assert by_name["egg"].source.endswith("/egg-2.0-py3.egg-info/requires.txt")
+    assert by_name["big"].source.endswith("/big-1.0.dist-info/METADATA")
+
+
+def test_read_requires_refuses_a_requires_txt_linked_outside(tmp_path: Path) -> None:
+    site = _site_with(tmp_path)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret\n")
+    requires_txt_file = site / "egg-2.0-py3.egg-info" / "requires.txt"
+    requires_txt_file.unlink()
+    requires_txt_file.symlink_to(outside)
+    dists, _ = read_distributions(describe_paths([str(site)]))
+    requires, problems = read_requires(dists)
+    assert {r.name: r.requires for r in requires}["egg"] == ()
+    assert [(p.distribution, Path(p.path).name) for p in problems] == [("egg", "requires.txt")]
+    assert "outside the environment" in problems[0].message
 
 
 # ---- the marker environment ------------------------------------------------------------

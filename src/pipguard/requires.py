@@ -128,21 +128,22 @@ def _one(dist: InstalledDistribution) -> tuple[Requires, Problem | None]:
     roots = (dist.site,)
     try:
         values = _header_requires(path, roots)
-        if legacy and not values:
-            path = f"{dist.metadata_dir}/requires.txt"
-            try:
-                text = read_inside(path, roots, parent_checked=True)
-            except FileNotFoundError:
-                text = b""
-            values = requires_txt(text.decode("utf-8", "replace"))
-    except FileNotFoundError:
-        return Requires(dist.name, dist.version, (), path), None  # reported where it is read
-    except Refused as exc:
-        problem = Problem(dist.name, path, f"{exc}; its requirements are not checked")
-        return Requires(dist.name, dist.version, (), path), problem
-    except OSError as exc:
-        problem = Problem(dist.name, path, f"unreadable: {exc.strerror}")
-        return Requires(dist.name, dist.version, (), path), problem
+    except OSError:
+        # read_distributions reported this file already (missing, refused or unreadable).
+        return Requires(dist.name, dist.version, (), path), None
+    if legacy and not values:  # as pip: requires.txt only when PKG-INFO lists nothing
+        path = f"{dist.metadata_dir}/requires.txt"
+        try:
+            text = read_inside(path, roots, parent_checked=True).decode("utf-8", "replace")
+        except FileNotFoundError:
+            text = ""
+        except Refused as exc:
+            problem = Problem(dist.name, path, f"{exc}; its requirements are not checked")
+            return Requires(dist.name, dist.version, (), path), problem
+        except OSError as exc:
+            problem = Problem(dist.name, path, f"unreadable: {exc.strerror}")
+            return Requires(dist.name, dist.version, (), path), problem
+        values = requires_txt(text)
     return Requires(dist.name, dist.version, tuple(values), path), None
 
 
