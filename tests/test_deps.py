@@ -23,7 +23,13 @@ from pipguard.environment import (
     marker_environment,
     read_distributions,
 )
-from pipguard.requires import _requires_dist_by_line, read_requires, requires_dist, requires_txt
+from pipguard.requires import (
+    _requires_dist_by_line,
+    dependency_check,
+    read_requires,
+    requires_dist,
+    requires_txt,
+)
 
 from wheels import Venv, build_wheel
 
@@ -153,15 +159,23 @@ def test_findings_are_sorted_by_distribution_then_requirement() -> None:
     ]
 
 
-def test_no_requirements_no_packaging_import() -> None:
+def test_no_requirements_no_packaging_import(tmp_path: Path) -> None:
+    info = tmp_path / "plain-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: plain\nVersion: 1.0\n\n")
     code = (
         "import sys\n"
-        "from pipguard.checks.deps import Requires, check_dependencies\n"
-        "print(check_dependencies([Requires('a', '1.0', ())], {}))\n"
+        "from pipguard.environment import describe_python, read_distributions\n"
+        "from pipguard.requires import dependency_check\n"
+        "env = describe_python()._replace(scan_dirs=(sys.argv[1],), roots=(sys.argv[1],))\n"
+        "dists, _ = read_distributions(env)\n"
+        "print(len(dists), dependency_check(env, dists))\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'packaging'))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.splitlines() == ["([], [])", "[]"]
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines() == ["1 ([], [])", "[]"]
 
 
 _PIECES = st.tuples(
@@ -416,9 +430,7 @@ def as_pip_says(finding: Dependency) -> str:
 def pipguard_findings(venv: Venv) -> tuple[list[Dependency], list[str]]:
     env = describe_python(venv.python)
     dists, _ = read_distributions(env)
-    requires, read_problems = read_requires(dists)
-    assert read_problems == []
-    findings, problems = check_dependencies(requires, marker_environment(env))
+    findings, problems = dependency_check(env, dists)
     return findings, sorted(p.distribution or "" for p in problems)
 
 

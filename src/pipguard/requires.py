@@ -9,16 +9,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from pipguard.checks.deps import Requires
+from pipguard.checks.deps import Dependency, Requires, check_dependencies
 from pipguard.environment import (
+    Environment,
     InstalledDistribution,
     Problem,
     Refused,
     canonical_name,
+    marker_environment,
     read_inside,
 )
 
-__all__ = ["read_requires", "requires_dist", "requires_txt"]
+__all__ = ["dependency_check", "read_requires", "requires_dist", "requires_txt"]
 
 _HEADER_READ = 8192
 # A line the email parser takes for a header field (its headerRE, less "From " and blanks).
@@ -159,3 +161,17 @@ def read_requires(
         if problem is not None:
             problems.append(problem)
     return found, problems
+
+
+def dependency_check(
+    env: Environment, dists: Iterable[InstalledDistribution]
+) -> tuple[list[Dependency], list[Problem]]:
+    """Read the requirements of ``dists`` and judge them for ``env``'s interpreter.
+
+    ``dists`` in the order ``read_distributions`` gives them (the first of a name counts).
+    """
+    requires, problems = read_requires(dists)
+    # The running interpreter's markers come from packaging: only ask when there is a use.
+    markers = marker_environment(env) if any(r.requires for r in requires) else {}
+    findings, unusable = check_dependencies(requires, markers)
+    return findings, problems + unusable
