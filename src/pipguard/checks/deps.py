@@ -1,7 +1,8 @@
 """Requirements that installed distributions declare and the environment does not meet.
 
 What ``pip check`` reports, decided the way pip 24.1+ decides it (pip 23.2, which vendors
-packaging 21.3, still accepts legacy versions and specifiers; packaging 22+ does not):
+packaging 21.3, still accepts legacy versions and specifiers, and reports a requirement
+written twice twice; packaging 22+ does neither):
 
 - a requirement applies when it has no marker, or its marker is true for the target
   interpreter with ``extra`` set to ``""``: pip check asks for no extra, neither a
