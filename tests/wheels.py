@@ -32,15 +32,20 @@ def build_wheel(
     console_scripts: Mapping[str, str] | None = None,
     purelib: bool = True,
     record_override: str | None = None,
+    requires: Sequence[str] = (),
 ) -> Path:
-    """Write ``name-version-py3-none-any.whl`` holding ``files`` and a correct RECORD."""
+    """Write ``name-version-py3-none-any.whl`` holding ``files`` and a correct RECORD.
+
+    ``requires``: its METADATA's ``Requires-Dist`` values, one line each.
+    """
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
     contents: dict[str, bytes] = {
         path: data.encode() if isinstance(data, str) else data
         for path, data in (files or {}).items()
     }
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n"
+    fields = "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{fields}\n"
     contents[f"{info}/METADATA"] = metadata.encode()
     contents[f"{info}/WHEEL"] = (
         "Wheel-Version: 1.0\nGenerator: pipguard-tests\n"

@@ -26,6 +26,7 @@ __all__ = [
     "describe_paths",
     "describe_python",
     "header_fields",
+    "marker_environment",
     "read_distributions",
 ]
 
@@ -53,6 +54,8 @@ class Environment(NamedTuple):
     # A pip --target directory: pip wrote its RECORDs in a temporary home, relative to its
     # lib/python, so a script shows as ../../bin/tool where the target holds bin/tool.
     target_layout: bool = False
+    # The PEP 508 marker environment of another interpreter (--python); None: the running one's.
+    markers: Mapping[str, str] | None = None
 
 
 class InstalledDistribution(NamedTuple):
@@ -119,13 +122,28 @@ def _from_facts(facts: dict[str, Any], extra_dirs: Iterable[str] = ()) -> Enviro
             if not is_within(resolved, roots):
                 roots = [r for r in roots if not is_within(r, [resolved])] + [resolved]
     scheme = {key: _absolute(value) for key, value in paths.items()}
+    markers = facts.get("markers")
+    if markers is not None and not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in markers.items()
+    ):
+        raise TypeError("markers")
     return Environment(
         python=facts.get("python"),
         scan_dirs=tuple(scan),
         roots=tuple(roots),
         scheme=scheme,
         case_insensitive=bool(facts.get("case_insensitive")),
+        markers=markers,
     )
+
+
+def marker_environment(env: Environment) -> dict[str, str]:
+    """Return the PEP 508 marker environment requirements are evaluated in for ``env``.
+
+    The target interpreter's, as it described itself; for the running interpreter (and for
+    plain directories, which have none of their own) the running one's, computed now.
+    """
+    return dict(env.markers) if env.markers is not None else _facts.marker_environment()
 
 
 def describe_python(executable: str | None = None, *, timeout: float = 60.0) -> Environment:
