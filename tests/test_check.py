@@ -51,6 +51,7 @@ def test_clean_fresh_venv_exits_0(venv_: Venv) -> None:
         "modified",
         "missing",
         "unowned",
+        "dependencies",
         "problems",
     }
     # The one file no RECORD lists: the .pth these tests add to reach pip and pipguard.

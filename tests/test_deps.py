@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import json
 import re
 import shutil
 import subprocess
@@ -428,10 +429,16 @@ def as_pip_says(finding: Dependency) -> str:
 
 
 def pipguard_findings(venv: Venv) -> tuple[list[Dependency], list[str]]:
+    """Return what ``pipguard check --format json`` reports, and the distributions left out."""
     env = describe_python(venv.python)
     dists, _ = read_distributions(env)
     findings, problems = dependency_check(env, dists)
-    return findings, sorted(p.distribution or "" for p in problems)
+    done = venv.pipguard("check", "--format", "json")
+    reported = [Dependency(**item) for item in json.loads(done.stdout)["dependencies"]]
+    assert reported == findings  # the command reports exactly what the check finds
+    if findings or problems:
+        assert done.returncode == 1, done.stderr
+    return reported, sorted(p.distribution or "" for p in problems)
 
 
 def _pip_version(venv: Venv) -> tuple[int, ...]:

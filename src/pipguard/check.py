@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from pipguard import checks
+from pipguard.checks.deps import Dependency
 from pipguard.disk import Disk
 from pipguard.environment import Environment, InstalledDistribution, Problem, read_distributions
 from pipguard.findings import Clash, FileState, Unlisted
@@ -25,6 +26,7 @@ class CheckResult(NamedTuple):
     missing: list[FileState]
     problems: list[Problem]
     unlisted: list[Unlisted]
+    dependencies: list[Dependency]
 
 
 def scan(env: Environment) -> tuple[list[InstalledDistribution], OwnershipIndex, list[Problem]]:
@@ -49,4 +51,5 @@ def run_check(env: Environment, *, full_verify: bool = False) -> CheckResult:
         missing=[f for f in found if isinstance(f, FileState) and f.kind == "missing"],
         problems=problems + [f for f in found if isinstance(f, Problem)] + disk.problems,
         unlisted=[f for f in found if isinstance(f, Unlisted)],
+        dependencies=[f for f in found if isinstance(f, Dependency)],
     )

@@ -180,6 +180,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     else:
         from pipguard.render import (
             clash_tables,
+            dependency_table,
             file_state_table,
             problem_table,
             unlisted_table,
@@ -196,6 +197,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
             console.print(file_state_table("missing", result.missing))
         if result.unlisted:
             console.print(unlisted_table(result.unlisted))
+        if result.dependencies:
+            console.print(dependency_table(result.dependencies))
         if result.problems:
             console.print(problem_table(result.problems, env.scan_dirs))
     print(check_summary(result), file=sys.stderr)
@@ -208,6 +211,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         *result.missing,
         *result.problems,
         *result.unlisted,
+        *result.dependencies,
     ]
     failing = fails_check(found, strict=args.strict, case_insensitive=env.case_insensitive)
     return EXIT_FINDINGS if failing else EXIT_OK

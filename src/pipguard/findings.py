@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal, NamedTuple, Union
+from typing import TYPE_CHECKING, Literal, NamedTuple, Union
 
 from pipguard.environment import Problem
+
+if TYPE_CHECKING:
+    from pipguard.checks.deps import Dependency
 
 __all__ = [
     "Clash",
@@ -106,4 +109,4 @@ class Unwritable(NamedTuple):
     kind: Literal["unwritable"] = "unwritable"
 
 
-Finding = Union[Clash, FileState, Unlisted, Unwritable, Problem]
+Finding = Union[Clash, FileState, Unlisted, Unwritable, Problem, "Dependency"]

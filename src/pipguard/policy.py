@@ -51,6 +51,7 @@ KINDS: dict[str, Kind] = {
     "missing": Kind("PG202", _NEVER, "always"),
     "unlisted": Kind("PG203", _NEVER, "strict"),
     "problem": Kind("PG301", _NEVER, "always"),
+    "dependency": Kind("PG401", _NEVER, "always"),
 }
 
 

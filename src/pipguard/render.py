@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from pipguard.check import CheckResult
+    from pipguard.checks.deps import Dependency
 
 __all__ = [
     "check_summary",
@@ -136,6 +137,15 @@ def check_to_json(result: CheckResult) -> dict[str, Any]:
         "unowned": [
             {"path": _json_text(entry.display), "files": entry.files} for entry in result.unlisted
         ],
+        "dependencies": [
+            {
+                "distribution": d.distribution,
+                "version": d.version,
+                "requirement": _json_text(d.requirement),
+                "installed": d.installed,
+            }
+            for d in result.dependencies
+        ],
         "problems": [problem_to_json(problem) for problem in result.problems],
     }
 
@@ -162,6 +172,8 @@ def check_summary(result: CheckResult) -> str:
         parts.append(f"{len(result.modified)} modified, {len(result.missing)} missing")
     if result.unlisted:
         parts.append(_count(len(result.unlisted), "unowned entry", "unowned entries"))
+    if result.dependencies:
+        parts.append(_count(len(result.dependencies), "unmet requirement"))
     parts.append(_count(len(result.problems), "problem"))
     return (
         f"pipguard: {_count(result.distributions, 'distribution')}, "
@@ -483,6 +495,25 @@ def unlisted_table(entries: Sequence[Unlisted]) -> RenderableType:
     table.add_column("files", justify="right")
     for entry in entries:
         table.add_row(Text(one_line(entry.display)), Text(str(entry.files)))
+    return table
+
+
+def dependency_table(dependencies: Sequence[Dependency]) -> RenderableType:
+    """Return a table of the requirements ``pip check`` would report, as it words them."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="dependencies", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("distribution", overflow="fold", ratio=2)
+    table.add_column("requires", overflow="fold", ratio=3)
+    table.add_column("installed", overflow="fold", ratio=2)
+    for d in dependencies:
+        table.add_row(
+            Text(one_line(f"{d.distribution} {d.version}")),
+            Text(one_line(d.requirement)),
+            Text(one_line(d.installed or "not installed")),
+        )
     return table
 
 

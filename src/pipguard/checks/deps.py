@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Iterable, Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pipguard.environment import Problem
 
@@ -28,7 +28,20 @@ if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 
-__all__ = ["Dependency", "Requires", "check_dependencies"]
+    from pipguard.disk import Disk
+    from pipguard.findings import Finding
+    from pipguard.ownership import OwnershipIndex
+    from pipguard.views import EnvironmentView
+
+__all__ = ["Dependency", "Requires", "check_dependencies", "in_environment"]
+
+
+def in_environment(view: EnvironmentView, index: OwnershipIndex, disk: Disk) -> list[Finding]:
+    """Return what ``pip check`` reports: requirements not installed or not satisfied."""
+    from pipguard.requires import dependency_check
+
+    found, problems = dependency_check(view.env, view.installed)
+    return [*found, *problems]
 
 
 class Requires(NamedTuple):
@@ -47,6 +60,7 @@ class Dependency(NamedTuple):
     version: str  # its version
     requirement: str  # the Requires-Dist value, as written
     installed: str | None  # the version installed of what it requires; None: not installed
+    kind: Literal["dependency"] = "dependency"
 
 
 class _Parsed(NamedTuple):
