@@ -9,7 +9,6 @@ of roots: what pipguard may read, and the smaller set it may change.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -84,17 +83,24 @@ def cover(paths: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(roots)
 
 
-_HOME = re.compile(r"(.+)/(?:lib(?:64)?/python[0-9.]*/(?:site|dist)-packages|Lib/site-packages)")
-
-
 def home_of(site_dir: str) -> str | None:
     """Return the installation home a site directory sits in (``<home>/lib/python3.X/...``).
 
     A RECORD's console scripts climb to ``<home>/bin``: reading them needs the home as a root.
     None where the directory is laid out otherwise (a ``--target`` directory).
     """
-    match = _HOME.fullmatch(site_dir)
-    return match.group(1) if match else None
+    # String tests, not a regular expression: compiling one costs more than all the calls.
+    parts = site_dir.split("/")
+    if parts[-1:] == ["site-packages"] and parts[-2:-1] == ["Lib"] and len(parts) > 2:
+        return "/".join(parts[:-2])
+    if (
+        len(parts) > 3
+        and parts[-1] in ("site-packages", "dist-packages")
+        and parts[-2].startswith("python")
+        and parts[-3] in ("lib", "lib64")
+    ):
+        return "/".join(parts[:-3]) or "/"
+    return None
 
 
 def plan_layers(
