@@ -53,13 +53,13 @@ JWT_SUMS = f"""a1a519ecc30a08b9219d4f9453562af5  {SITE[1:]}/PyJWT-2.6.0.dist-inf
 """
 
 
-def write_dpkg(root: Path, lists: dict[str, str], sums: dict[str, str] = {}) -> Path:  # noqa: B006
+def write_dpkg(root: Path, lists: dict[str, str], sums: dict[str, str] | None = None) -> Path:
     """Write a dpkg database: info/<package>.list (and .md5sums) under ``root``."""
     info = root / "info"
     info.mkdir(parents=True)
     for package, text in lists.items():
         (info / f"{package}.list").write_text(text)
-    for package, text in sums.items():
+    for package, text in (sums or {}).items():
         (info / f"{package}.md5sums").write_text(text)
     return root
 
@@ -343,7 +343,9 @@ def run_facts(python: str, env: dict[str, str] | None = None) -> dict[str, Any]:
 
 
 def make_venv(path: Path, *options: str) -> str:
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", *options, str(path)], check=True)
+    # From the base interpreter: 3.9 makes a venv made from within a venv the outer venv again.
+    command = [base_python(), "-m", "venv", "--without-pip", *options, str(path)]
+    subprocess.run(command, check=True)
     return str(path / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
 
 
@@ -356,6 +358,24 @@ def ask(python: str, code: str, env: dict[str, str] | None = None) -> Any:
         env={**os.environ, **(env or {})},
     )
     return json.loads(done.stdout)
+
+
+def base_python() -> str:
+    """The interpreter this test run's venv was made from (3.9's _base_executable is the venv's)."""
+    name = "python.exe" if os.name == "nt" else f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    for candidate in (
+        getattr(sys, "_base_executable", ""),
+        os.path.join(sys.base_prefix, name),
+        os.path.join(sys.base_prefix, "bin", name),
+    ):
+        inside = is_within(os.path.abspath(candidate), [os.path.abspath(sys.prefix)])
+        if (
+            candidate
+            and os.path.isfile(candidate)
+            and (not inside or sys.prefix == sys.base_prefix)
+        ):
+            return candidate
+    pytest.skip(f"no base interpreter found under {sys.base_prefix}")
 
 
 def site_order(facts: dict[str, Any]) -> list[tuple[str, str]]:
@@ -407,8 +427,7 @@ def test_user_site_comes_before_site_packages(tmp_path: Path) -> None:
     python = make_venv(tmp_path / "venv", "--system-site-packages")
     user_site = Path(ask(python, "site.getusersitepackages()", env))
     user_site.mkdir(parents=True)
-    base = getattr(sys, "_base_executable", sys.executable)
-    for interpreter in (python, base):  # the venv, and its base interpreter itself
+    for interpreter in (python, base_python()):  # the venv, and its base interpreter itself
         facts = run_facts(interpreter, env)
         order = site_order(facts)
         origins = [origin for _, origin in order]

@@ -154,6 +154,7 @@ class DpkgDatabase:
         self.root = root.rstrip("/") or "/"
         self.problems: list[ListProblem] = []
         self._names: list[str] | None = None
+        self._stems: set[str] | None = None
         self._texts: dict[str, str] | None = None
         self._metadata: dict[str, list[str]] = {}
 
@@ -248,10 +249,11 @@ class DpkgDatabase:
 
     def resolve(self, package: str) -> str | None:
         """Return the name ``info/`` uses for ``package``: itself, or its one ``name:arch`` form."""
-        stems = [stem for stem in map(package_of, self._listing()) if stem is not None]
-        if package in stems:
+        if self._stems is None:
+            self._stems = {s for s in map(package_of, self._listing()) if s is not None}
+        if package in self._stems:
             return package
-        arched = [stem for stem in stems if split_arch(stem)[0] == package]
+        arched = [stem for stem in self._stems if split_arch(stem)[0] == package]
         return arched[0] if len(arched) == 1 else None
 
     def files(self, package: str) -> PackageFiles | None:
