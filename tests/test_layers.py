@@ -481,11 +481,15 @@ def test_pyvenv_cfg_says_virtualenv_made_it(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
-def test_junk_site_dirs_is_one_line_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("key", "junk"),
+    [("site_dirs", [["/x", "moon"]]), ("site_dirs", {"a": 1}), ("paths", {"purelib": "/x\u0000"})],
+)
+def test_junk_facts_are_one_line_error(tmp_path: Path, key: str, junk: object) -> None:
     if os.name == "nt":
         pytest.skip("a POSIX shell script stands in for the interpreter")
     facts = run_facts(sys.executable)
-    facts["site_dirs"] = [["/x", "moon"]]
+    facts[key] = junk
     fake = tmp_path / "python"
     fake.write_text(f"#!/bin/sh\ncat <<'EOF'\n{json.dumps(facts)}\nEOF\n")
     fake.chmod(0o755)

@@ -154,7 +154,7 @@ def describe_python(executable: str | None = None, *, timeout: float = 60.0) -> 
     try:
         facts = json.loads(out)
         return _from_facts(facts)
-    except (json.JSONDecodeError, AttributeError, KeyError, TypeError):
+    except (ValueError, AttributeError, KeyError, TypeError):  # ValueError: JSON, or a NUL
         raise EnvironmentError_(
             f"{executable}: did not describe itself as a Python interpreter would"
         ) from None
