@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from wheels import Venv, build_wheel, record_hash, script_pair
+from wheels import Venv, _outer_site_dirs, build_wheel, record_hash, script_pair
 
 pytestmark = pytest.mark.integration
 
@@ -23,6 +23,12 @@ def check_json(venv: Venv, *args: str) -> tuple[int, dict]:
     done = venv.pipguard("check", "--format", "json", *args)
     assert "Traceback" not in done.stderr, done.stderr
     return done.returncode, json.loads(done.stdout)
+
+
+def layer_paths(venv: Venv) -> list[str]:
+    """The site directories a test venv imports from: its own, then (by a .pth) the test run's."""
+    outer = dict.fromkeys(os.path.realpath(d) for d in _outer_site_dirs())
+    return [str(venv.site.resolve()), *outer]
 
 
 def clashing_pair(wheel_dir: Path) -> tuple[Path, Path]:
@@ -41,7 +47,7 @@ def test_clean_fresh_venv_exits_0(venv_: Venv) -> None:
     assert doc["version"] == 1
     assert doc["conflicts"] == []
     assert doc["problems"] == []
-    assert doc["environment"]["paths"] == [str(venv_.site.resolve())]
+    assert doc["environment"]["paths"] == layer_paths(venv_)
     assert set(doc) == {
         "version",
         "environment",
@@ -245,7 +251,7 @@ def test_another_interpreter_via_python(tmp_path: Path, wheel_dir: Path) -> None
     )
     doc = json.loads(done.stdout)
     assert doc["environment"]["python"] == inner.python
-    assert doc["environment"]["paths"] == [str(inner.site.resolve())]
+    assert doc["environment"]["paths"] == layer_paths(inner)
     assert [c["winner"] for c in doc["conflicts"]] == ["pyjwt"]
     assert done.returncode == 1
 

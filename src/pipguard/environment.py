@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import IO, Any, NamedTuple
 
 from pipguard import _facts
+from pipguard.layers import ImportSystem, Layer, import_system, plan_layers
 from pipguard.paths import is_within, to_posix
 from pipguard.records import RecordEntry, parse_installed_files, parse_record
 
@@ -56,6 +57,11 @@ class Environment(NamedTuple):
     target_layout: bool = False
     # The PEP 508 marker environment of another interpreter (--python); None: the running one's.
     markers: Mapping[str, str] | None = None
+    # scan_dirs with where each comes from, in sys.path order (see layers.py); roots are what
+    # pipguard may read, write_roots the part it may change (never a base interpreter's site).
+    layers: tuple[Layer, ...] = ()
+    write_roots: tuple[str, ...] = ()
+    imports: ImportSystem | None = None  # None: plain directories, no interpreter
 
 
 class InstalledDistribution(NamedTuple):
@@ -107,21 +113,8 @@ def _absolute(path: str) -> str:
 
 
 def _from_facts(facts: dict[str, Any], extra_dirs: Iterable[str] = ()) -> Environment:
-    paths: dict[str, str] = {k: v for k, v in facts["paths"].items() if v}
-    scan: list[str] = []
-    wanted = (paths.get("purelib"), paths.get("platlib"), facts.get("user_site"), *extra_dirs)
-    for candidate in wanted:
-        if candidate and os.path.isdir(candidate):
-            resolved = _absolute(candidate)
-            if resolved not in scan:
-                scan.append(resolved)
-    roots: list[str] = []
-    for candidate in (facts.get("prefix"), facts.get("exec_prefix"), facts.get("user_base"), *scan):
-        if candidate:
-            resolved = _absolute(candidate)
-            if not is_within(resolved, roots):
-                roots = [r for r in roots if not is_within(r, [resolved])] + [resolved]
-    scheme = {key: _absolute(value) for key, value in paths.items()}
+    plan = plan_layers(facts, _absolute, os.path.isdir, extra_dirs)
+    scheme = {key: _absolute(value) for key, value in facts["paths"].items() if value}
     markers = facts.get("markers")
     if markers is not None and not all(
         isinstance(k, str) and isinstance(v, str) for k, v in markers.items()
@@ -129,11 +122,14 @@ def _from_facts(facts: dict[str, Any], extra_dirs: Iterable[str] = ()) -> Enviro
         raise TypeError("markers")
     return Environment(
         python=facts.get("python"),
-        scan_dirs=tuple(scan),
-        roots=tuple(roots),
+        scan_dirs=tuple(layer.path for layer in plan.layers),
+        roots=plan.roots,
         scheme=scheme,
         case_insensitive=bool(facts.get("case_insensitive")),
         markers=markers,
+        layers=plan.layers,
+        write_roots=plan.write_roots,
+        imports=import_system(facts),
     )
 
 
@@ -176,7 +172,7 @@ def describe_python(executable: str | None = None, *, timeout: float = 60.0) -> 
     try:
         facts = json.loads(out)
         return _from_facts(facts)
-    except (json.JSONDecodeError, AttributeError, KeyError, TypeError):
+    except (ValueError, AttributeError, KeyError, TypeError):  # ValueError: JSON, or a NUL
         raise EnvironmentError_(
             f"{executable}: did not describe itself as a Python interpreter would"
         ) from None
@@ -198,6 +194,8 @@ def describe_paths(directories: Iterable[str]) -> Environment:
         scheme={"purelib": dirs[0], "platlib": dirs[0]} if dirs else {},
         case_insensitive=sys.platform in ("darwin", "win32"),
         target_layout=True,
+        layers=tuple(Layer(d, "given", True) for d in dirs),
+        write_roots=tuple(dirs),
     )
 
 
