@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from wheels import Venv, _outer_site_dirs, build_wheel, record_hash, script_pair
+from wheels import Venv, _outer_site_dirs, build_wheel, outer_path, record_hash, script_pair
 
 pytestmark = pytest.mark.integration
 
@@ -26,9 +26,14 @@ def check_json(venv: Venv, *args: str) -> tuple[int, dict]:
 
 
 def layer_paths(venv: Venv) -> list[str]:
-    """The site directories a test venv imports from: its own, then (by a .pth) the test run's."""
-    outer = dict.fromkeys(os.path.realpath(d) for d in _outer_site_dirs())
-    return [str(venv.site.resolve()), *outer]
+    """The site directories a test venv imports from, in sys.path order.
+
+    PYTHONPATH (the test run's directories holding distributions) comes before the venv's own.
+    """
+    outer = dict.fromkeys(
+        os.path.realpath(d) for d in _outer_site_dirs() if any(Path(d).glob("*.dist-info"))
+    )
+    return [*(d for d in outer if d != str(venv.site.resolve())), str(venv.site.resolve())]
 
 
 def clashing_pair(wheel_dir: Path) -> tuple[Path, Path]:
@@ -58,10 +63,10 @@ def test_clean_fresh_venv_exits_0(venv_: Venv) -> None:
         "missing",
         "unowned",
         "dependencies",
+        "startup",
         "problems",
     }
-    # The one file no RECORD lists: the .pth these tests add to reach pip and pipguard.
-    assert doc["unowned"] == [{"path": "_pipguard_tests_outer.pth", "files": 1}]
+    assert doc["unowned"] == []
 
 
 @pytest.mark.parametrize("order", ["jwt-first", "pyjwt-first"])
@@ -251,7 +256,8 @@ def test_another_interpreter_via_python(tmp_path: Path, wheel_dir: Path) -> None
     )
     doc = json.loads(done.stdout)
     assert doc["environment"]["python"] == inner.python
-    assert doc["environment"]["paths"] == layer_paths(inner)
+    # Run without the tests' PYTHONPATH: the venv's own site-packages alone.
+    assert doc["environment"]["paths"] == [str(inner.site.resolve())]
     assert [c["winner"] for c in doc["conflicts"]] == ["pyjwt"]
     assert done.returncode == 1
 
@@ -377,7 +383,13 @@ def test_an_unlistable_directory_is_unreadable_not_missing(venv_: Venv, wheel_di
     inner = venv_.site / "shut" / "inner"
     inner.chmod(0)
     try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONPATH": outer_path()},
+        )
     finally:
         inner.chmod(0o755)
     doc = json.loads(done.stdout)

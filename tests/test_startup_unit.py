@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pipguard.checks.startup import (
+from pipguard.checks.startup_files import (
     StartupContext,
     StartupFile,
     classify_startup_file,

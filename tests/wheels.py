@@ -71,8 +71,18 @@ def build_wheel(
 
 
 def _outer_site_dirs() -> list[str]:
+    """The test run's own site directories, and wherever pipguard imports from (a checkout)."""
+    import pipguard
+
     paths = sysconfig.get_paths()
-    return sorted({paths["purelib"], paths["platlib"]})
+    found = sorted({paths["purelib"], paths["platlib"]})
+    home = str(Path(pipguard.__file__).resolve().parent.parent)
+    return found if home in found else [*found, home]
+
+
+def outer_path() -> str:
+    """PYTHONPATH that shows a test venv's interpreter the test run's pip, pipguard and rich."""
+    return os.pathsep.join(_outer_site_dirs())
 
 
 def script_pair(directory: Path) -> tuple[Path, Path]:
@@ -137,8 +147,9 @@ class Venv:
     """A real venv that also sees the test environment's packages (pip, pipguard, rich).
 
     The test environment is itself a venv under tox, and a nested venv's system site is the base
-    interpreter's: so a ``.pth`` adds the outer site directories (after the venv's own). pip and
-    pipguard then run at the versions under test, and install into this venv only.
+    interpreter's: so PYTHONPATH names the outer site directories. pip and pipguard then run at
+    the versions under test, and install into this venv only. (Not a ``.pth``: its import line
+    would be startup code no RECORD lists, which check rightly fails on.)
     """
 
     def __init__(self, root: Path) -> None:
@@ -154,8 +165,20 @@ class Venv:
             check=True,
         )
         self.site = Path(out.stdout.strip())
-        outer = "; ".join(f"site.addsitedir({d!r})" for d in _outer_site_dirs())
-        (self.site / "_pipguard_tests_outer.pth").write_text(f"import site; {outer}\n")
+
+    def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment tests run this venv's interpreter with: no index, 80 columns."""
+        full_env = {
+            **os.environ,
+            "PIP_NO_INDEX": "1",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "NO_COLOR": "1",
+            "COLUMNS": "80",
+            "PYTHONPATH": outer_path(),
+        }
+        full_env.pop("FORCE_COLOR", None)
+        full_env.update(extra or {})
+        return full_env
 
     def run(
         self,
@@ -165,15 +188,7 @@ class Venv:
         cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run this venv's interpreter with ``args`` and capture its output."""
-        full_env = {
-            **os.environ,
-            "PIP_NO_INDEX": "1",
-            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-            "NO_COLOR": "1",
-            "COLUMNS": "80",
-        }
-        full_env.pop("FORCE_COLOR", None)
-        full_env.update(env or {})
+        full_env = self.env(env)
         return subprocess.run(
             [self.python, *args], capture_output=True, text=True, check=check, env=full_env, cwd=cwd
         )

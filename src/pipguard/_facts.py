@@ -175,6 +175,7 @@ def facts() -> dict[str, Any]:
         "base_exec_prefix": getattr(sys, "base_exec_prefix", sys.exec_prefix),
         "in_venv": in_venv,
         "virtualenv": cfg.get("virtualenv"),  # its version, when virtualenv made this venv
+        "uv": cfg.get("uv"),  # likewise for uv, which writes virtualenv's _virtualenv.pth
         "system_site_packages": cfg.get("include-system-site-packages", "").lower() == "true",
         "paths": {key: paths.get(key) for key in _SCHEME_KEYS},
         "user_site": user_site,

@@ -8,7 +8,7 @@ from pipguard import checks
 from pipguard.checks.deps import Dependency
 from pipguard.disk import Disk
 from pipguard.environment import Environment, InstalledDistribution, Problem, read_distributions
-from pipguard.findings import Clash, FileState, Unlisted
+from pipguard.findings import Clash, FileState, Finding, StartupCode, Unlisted
 from pipguard.ownership import OwnershipIndex, build_index
 from pipguard.views import EnvironmentView
 
@@ -27,6 +27,20 @@ class CheckResult(NamedTuple):
     problems: list[Problem]
     unlisted: list[Unlisted]
     dependencies: list[Dependency]
+    startup: list[StartupCode]
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding of the check, whatever its kind."""
+        return [
+            *self.clashes,
+            *self.startup,
+            *self.modified,
+            *self.missing,
+            *self.unlisted,
+            *self.dependencies,
+            *self.problems,
+        ]
 
 
 def scan(env: Environment) -> tuple[list[InstalledDistribution], OwnershipIndex, list[Problem]]:
@@ -52,4 +66,5 @@ def run_check(env: Environment, *, full_verify: bool = False) -> CheckResult:
         problems=problems + [f for f in found if isinstance(f, Problem)] + disk.problems,
         unlisted=[f for f in found if isinstance(f, Unlisted)],
         dependencies=[f for f in found if isinstance(f, Dependency)],
+        startup=[f for f in found if isinstance(f, StartupCode)],
     )

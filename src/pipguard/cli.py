@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
+    from pipguard.check import CheckResult
+    from pipguard.policy import Rules
+
 __all__ = ["main"]
 
 EXIT_OK = 0
@@ -112,6 +115,13 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         "--strict", action="store_true", help="fail on identical overlaps and case-only clashes too"
     )
     check.add_argument(
+        "--allow-startup",
+        metavar="NAME",
+        action="append",
+        help="let NAME's startup code (.pth import lines, sitecustomize) pass (repeatable; "
+        "also PIPGUARD_ALLOW_STARTUP, space-separated)",
+    )
+    check.add_argument(
         "--verify",
         action="store_true",
         help="also hash every file against its RECORD (reads everything)",
@@ -167,54 +177,67 @@ def _console(stderr: bool = False) -> Console:
     return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=False)
 
 
+def _check_rules(args: argparse.Namespace, env: Environment) -> Rules:
+    from pipguard.environment import canonical_name
+    from pipguard.policy import Rules
+
+    allow = [*os.environ.get("PIPGUARD_ALLOW_STARTUP", "").split(), *(args.allow_startup or [])]
+    return Rules(
+        allow_startup=frozenset(canonical_name(name) for name in allow),
+        strict=args.strict,
+        case_insensitive=env.case_insensitive,
+    )
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from pipguard.check import run_check
+    from pipguard.policy import fails_check
     from pipguard.render import check_summary, check_to_json
 
     env = _environment(args)
     if not env.scan_dirs:
         raise UsageError("no site-packages directory found to audit")
+    rules = _check_rules(args, env)
     result = run_check(env, full_verify=args.verify)
     if args.format == "json":
-        sys.stdout.write(json.dumps(check_to_json(result), indent=2) + "\n")
+        sys.stdout.write(json.dumps(check_to_json(result, rules), indent=2) + "\n")
     else:
-        from pipguard.render import (
-            clash_tables,
-            dependency_table,
-            file_state_table,
-            problem_table,
-            unlisted_table,
-        )
-
-        console = _console()
-        # No interpreter (--path): pipguard uninstall and repair cannot reach the directory.
-        directory = env.python is None
-        for table in clash_tables(result.clashes, verbose=args.verbose, directory=directory):
-            console.print(table)
-        if result.modified:
-            console.print(file_state_table("modified", result.modified))
-        if result.missing:
-            console.print(file_state_table("missing", result.missing))
-        if result.unlisted:
-            console.print(unlisted_table(result.unlisted))
-        if result.dependencies:
-            console.print(dependency_table(result.dependencies))
-        if result.problems:
-            console.print(problem_table(result.problems, env.scan_dirs))
+        _print_check(result, rules, verbose=args.verbose)
     print(check_summary(result), file=sys.stderr)
-    from pipguard.findings import Finding
-    from pipguard.policy import fails_check
+    return EXIT_FINDINGS if fails_check(result.findings, rules) else EXIT_OK
 
-    found: list[Finding] = [
-        *result.clashes,
-        *result.modified,
-        *result.missing,
-        *result.problems,
-        *result.unlisted,
-        *result.dependencies,
-    ]
-    failing = fails_check(found, strict=args.strict, case_insensitive=env.case_insensitive)
-    return EXIT_FINDINGS if failing else EXIT_OK
+
+def _print_check(result: CheckResult, rules: Rules, *, verbose: bool) -> None:
+    """Print check's tables: clashes by top-level name, then one section per kind."""
+    from pipguard.policy import allowed
+    from pipguard.render import (
+        clash_tables,
+        dependency_table,
+        file_state_table,
+        problem_table,
+        startup_table,
+        unlisted_table,
+    )
+
+    env = result.environment
+    console = _console()
+    # No interpreter (--path): pipguard uninstall and repair cannot reach the directory.
+    directory = env.python is None
+    for table in clash_tables(result.clashes, verbose=verbose, directory=directory):
+        console.print(table)
+    code = [s for s in result.startup if s.code and (verbose or not allowed(s, rules))]
+    if code:
+        console.print(startup_table(code))
+    if result.modified:
+        console.print(file_state_table("modified", result.modified))
+    if result.missing:
+        console.print(file_state_table("missing", result.missing))
+    if result.unlisted:
+        console.print(unlisted_table(result.unlisted))
+    if result.dependencies:
+        console.print(dependency_table(result.dependencies))
+    if result.problems:
+        console.print(problem_table(result.problems, env.scan_dirs))
 
 
 def _cmd_owner(args: argparse.Namespace) -> int:

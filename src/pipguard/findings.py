@@ -9,6 +9,7 @@ from pipguard.environment import Problem
 
 if TYPE_CHECKING:
     from pipguard.checks.deps import Dependency
+    from pipguard.checks.startup_files import StartupFile
 
 __all__ = [
     "Clash",
@@ -18,6 +19,7 @@ __all__ = [
     "HashReader",
     "Owner",
     "Problem",
+    "StartupCode",
     "Unlisted",
     "Unwritable",
     "unhashable",
@@ -101,6 +103,28 @@ class Unlisted(NamedTuple):
     kind: Literal["unlisted"] = "unlisted"
 
 
+class StartupCode(NamedTuple):
+    """A startup file: a ``.pth``, ``.start`` or ``sitecustomize`` an interpreter start reads.
+
+    ``file`` is its classification (code, paths only, or a standard hook), line by line.
+    """
+
+    path: str
+    display: str  # relative to its site directory
+    owner: str | None  # the distribution whose RECORD lists it (or that brings it); None: none
+    version: str | None
+    file: StartupFile
+    incoming: bool = False  # brought by the install under way
+    changed: bool = True  # install: not what is installed there now
+    tampered: bool = False  # check: its bytes are not what its RECORD lists
+    kind: Literal["startup"] = "startup"
+
+    @property
+    def code(self) -> bool:
+        """Tell whether it runs code (or adds a path outside the environment) at every start."""
+        return self.file.kind == "code"
+
+
 class Unwritable(NamedTuple):
     """A planned file pip could not write where it belongs: stops every install but ``ignore``."""
 
@@ -109,4 +133,4 @@ class Unwritable(NamedTuple):
     kind: Literal["unwritable"] = "unwritable"
 
 
-Finding = Union[Clash, FileState, Unlisted, Unwritable, Problem, "Dependency"]
+Finding = Union[Clash, FileState, Unlisted, Unwritable, StartupCode, Problem, "Dependency"]

@@ -46,6 +46,9 @@ class ImportSystem(NamedTuple):
     extension_suffixes: tuple[str, ...]
     stdlib_module_names: frozenset[str]
     stdlib_exact: bool  # sys.stdlib_module_names (3.10+), or a guess from the library's files
+    version: tuple[int, int] = (0, 0)  # the interpreter's major and minor version
+    # virtualenv (or uv) made the environment: its own _virtualenv.pth is no one's startup code.
+    virtualenv: bool = False
 
 
 class LayerPlan(NamedTuple):
@@ -153,6 +156,16 @@ def import_system(facts: Mapping[str, Any]) -> ImportSystem:
     if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in values):
         raise TypeError("sys_path, extension_suffixes and stdlib_module_names are lists of str")
     path, suffixes, names = values
+    info = facts.get("version_info") or [0, 0]
+    if not (
+        isinstance(info, list) and len(info) >= 2 and all(isinstance(x, int) for x in info[:2])
+    ):
+        raise TypeError("version_info is a list of numbers")
     return ImportSystem(
-        tuple(path), tuple(suffixes), frozenset(names), bool(facts["stdlib_module_names_exact"])
+        tuple(path),
+        tuple(suffixes),
+        frozenset(names),
+        bool(facts["stdlib_module_names_exact"]),
+        (info[0], info[1]),
+        bool(facts.get("virtualenv") or facts.get("uv")),
     )

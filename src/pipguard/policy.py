@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Literal, NamedTuple
 
-from pipguard.findings import Clash, Finding
+from pipguard.findings import Clash, Finding, StartupCode
 
 __all__ = [
     "KINDS",
     "POLICIES",
     "Kind",
     "Policy",
+    "Rules",
     "WinnerConflict",
+    "allowed",
     "blocks_install",
     "fails_check",
+    "kind_of",
     "resolve_winners",
 ]
 
@@ -27,11 +30,21 @@ CheckRule = Literal["always", "strict", "case", "never"]
 
 class Kind(NamedTuple):
     """What one kind of finding does: its stable code, the policies it stops an install under
-    (unless the finding is harmless), and when it fails ``check``."""
+    (unless the finding is harmless or allowed), and when it fails ``check``."""
 
     code: str
     stops: frozenset[Policy]
     check: CheckRule
+
+
+class Rules(NamedTuple):
+    """The choices a run makes: its policy, its winners and allow-list, how strict it is."""
+
+    policy: Policy = "prevent"
+    winners: frozenset[str] = frozenset()
+    allow_startup: frozenset[str] = frozenset()  # distributions whose startup code may run
+    strict: bool = False
+    case_insensitive: bool = False
 
 
 _PREVENT: frozenset[Policy] = frozenset({"prevent"})
@@ -44,14 +57,15 @@ KINDS: dict[str, Kind] = {
     "unowned": Kind("PG104", _PREVENT, "never"),
     "removed": Kind("PG105", _PREVENT, "never"),
     "skipped": Kind("PG106", _PREVENT, "never"),
-    "bytecode": Kind("PG108", _PREVENT, "always"),
     # A file pip cannot write inside the environment stops every install but ``ignore``.
     "unwritable": Kind("PG107", frozenset({"prevent", "warn"}), "never"),
+    "bytecode": Kind("PG108", _PREVENT, "always"),
     "modified": Kind("PG201", _NEVER, "always"),
     "missing": Kind("PG202", _NEVER, "always"),
     "unlisted": Kind("PG203", _NEVER, "strict"),
     "problem": Kind("PG301", _NEVER, "always"),
     "dependency": Kind("PG401", _NEVER, "always"),
+    "startup": Kind("PG501", _PREVENT, "always"),
 }
 
 
@@ -60,27 +74,42 @@ def kind_of(finding: Finding) -> str:
     return getattr(finding, "kind", "problem")
 
 
-def _harmless(finding: Finding) -> bool:
-    return isinstance(finding, Clash) and finding.harmless
+def allowed(finding: Finding, rules: Rules) -> bool:
+    """Tell whether a finding changes nothing that matters, or was allowed by the run's rules.
+
+    Startup files are allowed when they run no code, or when their distribution is on the
+    allow-list; code no RECORD lists, or whose bytes are not its RECORD's, never is.
+    """
+    if isinstance(finding, Clash):
+        return finding.harmless
+    if isinstance(finding, StartupCode):
+        if not finding.code:
+            return True
+        if finding.owner is None or finding.tampered:
+            return False
+        return not finding.changed or finding.owner in rules.allow_startup
+    return False
 
 
-def blocks_install(finding: Finding, policy: Policy, resolved: Iterable[str] = ()) -> bool:
-    """Tell whether ``finding`` stops an install under ``policy`` before anything is written.
+def blocks_install(finding: Finding, rules: Rules, resolved: Iterable[str] = ()) -> bool:
+    """Tell whether ``finding`` stops an install before anything is written.
 
     ``resolved``: the paths whose clash a ``--winner`` decides; they do not stop it.
     """
-    if _harmless(finding) or policy not in KINDS[kind_of(finding)].stops:
+    if rules.policy not in KINDS[kind_of(finding)].stops or allowed(finding, rules):
         return False
     return not (isinstance(finding, Clash) and finding.path in set(resolved))
 
 
-def fails_check(findings: Iterable[Finding], *, strict: bool, case_insensitive: bool) -> bool:
+def fails_check(findings: Iterable[Finding], rules: Rules) -> bool:
     """Tell whether ``check`` fails (exit 1) on ``findings``."""
     for finding in findings:
         rule = KINDS[kind_of(finding)].check
-        if rule == "always" or (rule == "strict" and strict):
+        if isinstance(finding, StartupCode) and allowed(finding, rules):
+            continue
+        if rule == "always" or (rule == "strict" and rules.strict):
             return True
-        if rule == "case" and (strict or case_insensitive):
+        if rule == "case" and (rules.strict or rules.case_insensitive):
             return True
     return False
 

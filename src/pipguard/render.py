@@ -7,13 +7,14 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from pipguard.environment import Problem
-from pipguard.findings import Clash, FileState, Unlisted
+from pipguard.findings import Clash, FileState, StartupCode, Unlisted
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from pipguard.check import CheckResult
     from pipguard.checks.deps import Dependency
+    from pipguard.policy import Rules
 
 __all__ = [
     "check_summary",
@@ -121,8 +122,28 @@ def _states(states: Iterable[FileState]) -> list[dict[str, str]]:
     return [{"path": state.path, "owner": state.owner} for state in states]
 
 
-def check_to_json(result: CheckResult) -> dict[str, Any]:
+def startup_to_json(item: StartupCode, rules: Rules) -> dict[str, Any]:
+    """Return the JSON form of one startup file: its owner, kind, whether allowed, its lines."""
+    from pipguard.policy import allowed
+
+    return {
+        "path": _json_text(item.display),
+        "owner": item.owner,
+        "kind": item.file.kind,
+        "allowed": allowed(item, rules),
+        "lines": [_json_text(line.text) for line in item.file.lines if line.role in _DOING],
+    }
+
+
+# The lines of a startup file that do something (see checks.startup_files.LineRole).
+_DOING = frozenset({"import", "import-suppressed", "path-inside", "path-outside", "entry-point"})
+
+
+def check_to_json(result: CheckResult, rules: Rules | None = None) -> dict[str, Any]:
     """Return the one JSON document ``check --format json`` prints."""
+    from pipguard.policy import Rules
+
+    rules = rules or Rules()
     return {
         "version": 1,
         "environment": {
@@ -146,6 +167,7 @@ def check_to_json(result: CheckResult) -> dict[str, Any]:
             }
             for d in result.dependencies
         ],
+        "startup": [startup_to_json(item, rules) for item in result.startup],
         "problems": [problem_to_json(problem) for problem in result.problems],
     }
 
@@ -174,6 +196,9 @@ def check_summary(result: CheckResult) -> str:
         parts.append(_count(len(result.unlisted), "unowned entry", "unowned entries"))
     if result.dependencies:
         parts.append(_count(len(result.dependencies), "unmet requirement"))
+    code = sum(1 for item in result.startup if item.code)
+    if code:
+        parts.append(_count(code, "startup file", "startup files") + " with code")
     parts.append(_count(len(result.problems), "problem"))
     return (
         f"pipguard: {_count(result.distributions, 'distribution')}, "
@@ -315,7 +340,7 @@ def group_hint(clashes: Sequence[Clash], *, directory: bool = False) -> str:
     )
 
 
-def stop_summary(clashes: Sequence[Clash]) -> str:
+def stop_summary(clashes: Sequence[Clash], startup: Sequence[StartupCode] = ()) -> str:
     """Return the sentence that stops an install before it writes, naming what it would do."""
     removed = [clash for clash in clashes if clash.kind == "removed"]
     skipped = [clash for clash in clashes if clash.kind == "skipped"]
@@ -339,9 +364,20 @@ def stop_summary(clashes: Sequence[Clash]) -> str:
             f"{_count(len(skipped), 'file')} of {names} would not be written (pip --target "
             "keeps the entries that exist)"
         )
+    starting = sorted({s.owner or "-" for s in startup})
+    if startup:
+        parts.append(
+            f"{_count(len(startup), 'startup file')} of {one_line(', '.join(starting))} would "
+            "run code at every Python start"
+        )
     advice = []
     if overwritten:
         advice.append("to choose whose copy stays, add --winner NAME")
+    if startup:
+        advice.append(
+            "to let trusted startup code in, add "
+            + " ".join(f"--allow-startup {one_line(n)}" for n in starting if n != "-")
+        )
     advice.append("to install anyway, add --on-conflict warn")
     advice_text = "; ".join(advice)
     return (
@@ -515,6 +551,67 @@ def dependency_table(dependencies: Sequence[Dependency]) -> RenderableType:
             Text(one_line(d.installed or "not installed")),
         )
     return table
+
+
+def _startup_owner(item: StartupCode) -> str:
+    if item.owner is None:
+        return "no RECORD lists it"
+    said = f"{item.owner} {item.version or ''}".strip()
+    return said + (" (changed since installed)" if item.tampered else "")
+
+
+def _startup_lines(item: StartupCode, shown: int = 3) -> str:
+    from pipguard.checks.startup_files import CODE_ROLES, display_line
+
+    if item.file.form == "module":
+        return "(a module Python imports at start)"
+    code = [line for line in item.file.lines if line.role in CODE_ROLES]
+    said = [f"{line.number}: {display_line(line.text, 60)}" for line in code[:shown]]
+    if len(code) > shown:
+        said.append(f"... {len(code) - shown} more")
+    return "\n".join(said)
+
+
+def startup_table(items: Sequence[StartupCode], *, planned: bool = False) -> RenderableType:
+    """Return a table of startup files that run code, with their owners and lines, and a hint."""
+    from rich import box
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title=Text("startup code (runs at every Python start)", style="bold"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("file", overflow="fold", ratio=3)
+    table.add_column("distribution", overflow="fold", ratio=2)
+    table.add_column("lines", overflow="fold", ratio=5)
+    for item in items:
+        table.add_row(
+            Text(one_line(item.display)),
+            Text(one_line(_startup_owner(item))),
+            Text(visible(_startup_lines(item))),
+        )
+    owners = sorted({item.owner for item in items if item.owner and not item.tampered})
+    flags = " ".join(f"--allow-startup {one_line(name)}" for name in owners)
+    if planned:
+        hint = (
+            f"Installing {one_line(', '.join(owners))} would add code that every Python start "
+            f"runs, unasked. If you trust it: {flags} (or PIPGUARD_ALLOW_STARTUP)."
+        )
+    else:
+        hint = "This code runs at every Python start. "
+        if owners:
+            hint += f"If you trust it: pipguard check {flags} (or PIPGUARD_ALLOW_STARTUP). "
+        if any(item.owner is None or item.tampered for item in items):
+            hint += (
+                "Code no RECORD lists, or that is not what its RECORD lists, cannot be allowed: "
+                "find out who wrote it, and remove it."
+            )
+    return Group(table, Padding(Text(hint.strip()), (0, 0, 1, 1)))
 
 
 def _shorter(path: str, bases: Sequence[str]) -> str:

@@ -6,7 +6,14 @@ from typing import NamedTuple
 
 from pipguard.environment import Environment, InstalledDistribution
 
-__all__ = ["EnvironmentView", "IncomingWheel", "PlannedFile", "TargetFacts", "Transaction"]
+__all__ = [
+    "EnvironmentView",
+    "IncomingWheel",
+    "PlannedFile",
+    "StartupBytes",
+    "TargetFacts",
+    "Transaction",
+]
 
 
 class PlannedFile(NamedTuple):
@@ -23,6 +30,15 @@ class PlannedFile(NamedTuple):
     entry_point: str | None = None
 
 
+class StartupBytes(NamedTuple):
+    """A startup file a wheel brings (a top-level ``.pth``, ``.start``, ``sitecustomize``)."""
+
+    path: str  # absolute
+    site: str  # the site directory it lands in
+    name: str  # relative to that site directory
+    data: bytes
+
+
 class IncomingWheel(NamedTuple):
     """One distribution the transaction installs, with every file it will write.
 
@@ -36,6 +52,8 @@ class IncomingWheel(NamedTuple):
     site: str  # the directory its .dist-info goes to
     dist_info: str  # that .dist-info directory, absolute
     files: tuple[PlannedFile, ...]
+    startup: tuple[StartupBytes, ...] = ()
+    editable: bool = False  # an editable install of a local project (pip install -e)
 
     @property
     def shown(self) -> str:
@@ -61,6 +79,7 @@ class Transaction(NamedTuple):
     replaced: frozenset[str]  # installed names pip uninstalls first (upgrades, reinstalls)
     sites: tuple[str, ...]  # the site directories of the step, longest first
     target: TargetFacts | None = None
+    python_version: tuple[int, int] = (0, 0)  # the interpreter pip installs for
 
     def site_of(self, path: str) -> str:
         """Return the site directory ``path`` is shown from."""

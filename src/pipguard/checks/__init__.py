@@ -13,7 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pipguard.checks import bytecode, case, clashes, deps, files, target, unwritable
+from pipguard.checks import (
+    bytecode,
+    case,
+    clashes,
+    deps,
+    files,
+    startup,
+    target,
+    unwritable,
+)
 
 if TYPE_CHECKING:
     from pipguard.disk import Disk
@@ -46,6 +55,7 @@ CHECKS: tuple[Check, ...] = (
     Check("case", None, case.in_environment),
     Check("target", target.in_transaction, None),
     Check("bytecode", bytecode.in_transaction, bytecode.in_environment),
+    Check("startup", startup.in_transaction, startup.in_environment),
     Check("files", None, files.in_environment),
     Check("dependencies", None, deps.in_environment),
 )

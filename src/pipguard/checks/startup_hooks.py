@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pipguard.environment import canonical_name
 
 if TYPE_CHECKING:
-    from pipguard.checks.startup import StartupContext, StartupLine
+    from pipguard.checks.startup_files import StartupContext, StartupLine
 
 __all__ = ["standard_reason"]
 

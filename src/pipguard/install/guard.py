@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from pipguard import checks
 from pipguard.disk import Disk
 from pipguard.environment import Environment, InstalledDistribution, Problem, describe_python
-from pipguard.findings import Clash, Unwritable
+from pipguard.findings import Clash, StartupCode, Unwritable
 from pipguard.freshness import FreshnessSnapshot, directories_to_watch
 from pipguard.install.keep import Kept, keep_file, write_back
 from pipguard.install.options import (
@@ -54,6 +54,7 @@ class Decided(NamedTuple):
     problems: list[Problem]
     # Problems of installed distributions this transaction does not touch: counted, not shown.
     elsewhere: list[Problem]
+    startup: list[StartupCode]  # every startup file the transaction brings
     resolved: list[tuple[Clash, str]]  # the clashes a --winner decides, with that winner
     saved: dict[str, Kept]  # installed winners' copies, written back after pip's step
     last: frozenset[str]  # incoming winners: pip installs them after the others
@@ -120,7 +121,7 @@ class InstallGuard:
         transaction = planned.transaction
         found = checks.run_transaction(transaction, index, disk)
         unwritable = [f for f in found if isinstance(f, Unwritable)]
-        if unwritable and blocks_install(unwritable[0], self.options.policy):
+        if unwritable and blocks_install(unwritable[0], self.options.rules):
             raise Stop(f"pipguard: {unwritable[0].message}; nothing was installed")
         clashes = [f for f in found if isinstance(f, Clash)]
         problems = [*planned.problems, *disk.problems]
@@ -143,18 +144,25 @@ class InstallGuard:
         resolved = resolve_winners(clashes, self.options.winners, incoming)
         saved = self._keep_winners(resolved, incoming, problems)
         last = frozenset(winner for _, winner in resolved if winner in incoming)
-        self.decided = Decided(planned, clashes, problems, elsewhere, resolved, saved, last)
+        startup = [f for f in found if isinstance(f, StartupCode)]
+        self.decided = Decided(
+            planned, clashes, problems, elsewhere, startup, resolved, saved, last
+        )
+        rules = self.options.rules
         won = [clash.path for clash, _ in resolved]
-        blocking = [c for c in clashes if blocks_install(c, self.options.policy, won)]
-        if clashes or problems:
+        blocking = [c for c in clashes if blocks_install(c, rules, won)]
+        code = [s for s in startup if blocks_install(s, rules)]
+        if clashes or problems or any(s.code for s in startup):
             load_rendering()  # a table may be drawn, after pip's step too
-        if blocking:
+        if blocking or code:
             from pipguard import render
 
             console = stderr_console()
             for table in render.clash_tables(blocking, planned=True):
                 console.print(table)
-            return render.stop_summary(blocking)
+            if code:
+                console.print(render.startup_table(code, planned=True))
+            return render.stop_summary(blocking, code)
         return None
 
     def _keep_winners(

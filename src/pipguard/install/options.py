@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from pipguard.environment import canonical_name
-from pipguard.policy import POLICIES, Policy
+from pipguard.policy import POLICIES, Policy, Rules
 
 __all__ = [
     "EXIT_USAGE",
@@ -23,6 +23,8 @@ __all__ = [
 ]
 
 EXIT_USAGE = 2
+# pipguard's own install options, each taking a value (``--name VALUE`` or ``--name=VALUE``).
+OWN_OPTIONS = ("--on-conflict", "--journal", "--lock-timeout", "--winner", "--allow-startup")
 
 HELP = """\
 pipguard install: pip install, guarded against two distributions writing one file.
@@ -36,6 +38,10 @@ Every pip install argument passes through unchanged. pipguard's own options:
   --winner NAME  for every clash NAME takes part in, NAME's copy is the one left on
                  disk, whatever order pip installs in (repeatable; also
                  PIPGUARD_WINNER, space-separated). Such clashes do not stop.
+  --allow-startup NAME
+                 let NAME's startup code in: a .pth import line, a .start entry point,
+                 sitecustomize (repeatable; also PIPGUARD_ALLOW_STARTUP, space-separated).
+                 Without it, new startup code stops the install under prevent.
   --lock-timeout SECONDS
                  wait this long for another pipguard run on the same environment
                  (default 600).
@@ -55,6 +61,12 @@ class GuardOptions(NamedTuple):
     journal: str | None = None
     lock_timeout: float = 600.0
     winners: frozenset[str] = frozenset()
+    allow_startup: frozenset[str] = frozenset()
+
+    @property
+    def rules(self) -> Rules:
+        """The policy's view of these options."""
+        return Rules(self.policy, self.winners, self.allow_startup)
 
 
 def _policy(value: str, source: str) -> Policy:
@@ -74,11 +86,12 @@ def split_args(argv: Sequence[str], environ: dict[str, str]) -> tuple[GuardOptio
     journal = None
     lock_timeout = 600.0
     winners = [canonical_name(n) for n in environ.get("PIPGUARD_WINNER", "").split() if n]
+    allow = [canonical_name(n) for n in environ.get("PIPGUARD_ALLOW_STARTUP", "").split() if n]
     pip_args: list[str] = []
     items = iter(argv)
     for arg in items:
         name, eq, value = arg.partition("=")
-        if name in ("--on-conflict", "--journal", "--lock-timeout", "--winner"):
+        if name in OWN_OPTIONS:
             if not eq:
                 value = next(items, "")
                 if not value:
@@ -87,6 +100,8 @@ def split_args(argv: Sequence[str], environ: dict[str, str]) -> tuple[GuardOptio
                 policy = _policy(value, "--on-conflict")
             elif name == "--winner":
                 winners.append(canonical_name(value))
+            elif name == "--allow-startup":
+                allow.append(canonical_name(value))
             elif name == "--lock-timeout":
                 try:
                     lock_timeout = float(value)
@@ -98,7 +113,8 @@ def split_args(argv: Sequence[str], environ: dict[str, str]) -> tuple[GuardOptio
                 journal = value
             continue
         pip_args.append(arg)
-    return GuardOptions(policy, journal, lock_timeout, frozenset(winners)), pip_args
+    options = GuardOptions(policy, journal, lock_timeout, frozenset(winners), frozenset(allow))
+    return options, pip_args
 
 
 def take_python_option(args: list[str]) -> tuple[str | None, list[str]]:

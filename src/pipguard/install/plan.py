@@ -71,15 +71,18 @@ class WheelContents:
     gui_scripts: dict[str, str]
     problems: list[Problem] = field(default_factory=list)
 
-    def member_hash(self, member: str) -> str:
-        """Hash one member's bytes (sha256, RECORD form): the truth where RECORD lies."""
+    def member_bytes(self, member: str) -> bytes:
+        """Return one member's bytes, read and checked by zipfile."""
         try:
             with zipfile.ZipFile(self.path) as archive:
-                data = archive.read(member)
+                return archive.read(member)
         except (OSError, zipfile.BadZipFile, zlib.error) as exc:
             name = os.path.basename(self.path)
             raise WheelError(f"{name}: {member}: cannot be read: {exc}") from None
-        return record_hash("sha256", hashlib.sha256(data).digest())
+
+    def member_hash(self, member: str) -> str:
+        """Hash one member's bytes (sha256, RECORD form): the truth where RECORD lies."""
+        return record_hash("sha256", hashlib.sha256(self.member_bytes(member)).digest())
 
 
 def read_wheel(path: str) -> WheelContents:

@@ -14,7 +14,7 @@ from pipguard.freshness import FreshnessSnapshot, directories_to_watch
 from pipguard.install.command import install_main
 from pipguard.install.guard import stderr_console, warm_up
 from pipguard.install.keep import Kept, keep_file, write_back
-from pipguard.install.options import EXIT_USAGE, UsageError, split_args
+from pipguard.install.options import EXIT_USAGE, OWN_OPTIONS, UsageError, split_args
 from pipguard.install.transaction import removed_paths
 from pipguard.lock import LockTimeout, hold
 from pipguard.ownership import OwnershipIndex
@@ -230,10 +230,7 @@ _VALUE_OPTIONS = frozenset(
         "-c",
         "--constraint",
         "--python",
-        "--on-conflict",
-        "--journal",
-        "--lock-timeout",
-        "--winner",
+        *OWN_OPTIONS,
     }
 )
 

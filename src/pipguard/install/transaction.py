@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+from pipguard.checks.startup_files import is_startup_path
 from pipguard.environment import Environment, InstalledDistribution, Problem
 from pipguard.install.plan import OutsideError, Scheme, WheelContents, WheelError, plan_wheel
 from pipguard.install.plan import read_wheel as _read_wheel
 from pipguard.paths import entry_below, is_within, resolve_row
-from pipguard.views import IncomingWheel, PlannedFile, TargetFacts, Transaction
+from pipguard.views import IncomingWheel, PlannedFile, StartupBytes, TargetFacts, Transaction
 
 if TYPE_CHECKING:
     from pipguard.disk import Disk
-    from pipguard.install.pipbridge import Step
+    from pipguard.install.pipbridge import Requirement, Step
     from pipguard.ownership import OwnershipIndex
     from pipguard.policy import Policy
 
@@ -50,8 +52,6 @@ def step_environment(schemes: Sequence[Scheme], target: str | None = None) -> En
     for candidate in bases:
         if not is_within(candidate, roots):
             roots = [r for r in roots if not is_within(r, [candidate])] + [candidate]
-    import sys
-
     return Environment(
         python=sys.executable,
         scan_dirs=tuple(scan_dirs),
@@ -77,7 +77,7 @@ def _read(
     env: Environment,
     policy: Policy,
     script_names: Callable[[dict[str, str]], list[str]],
-) -> tuple[list[tuple[Scheme, WheelContents, list[PlannedFile]]], list[Problem]]:
+) -> tuple[list[tuple[Requirement, WheelContents, list[PlannedFile]]], list[Problem]]:
     """Read and plan each wheel of ``step``; raise Stop where one cannot be planned."""
     planned = []
     problems: list[Problem] = []
@@ -100,7 +100,7 @@ def _read(
             problems.append(Problem(requirement.name, requirement.wheel, str(exc)))
             continue
         problems.extend(wheel.problems)
-        planned.append((requirement.scheme, wheel, files))
+        planned.append((requirement, wheel, files))
     return planned, problems
 
 
@@ -134,6 +134,24 @@ def _true_hashes(
             hashed = planned._replace(hash=actual)
         result.append(hashed)
     return tuple(result)
+
+
+def _startup_files(
+    wheel: WheelContents, files: list[PlannedFile], scheme: Scheme
+) -> tuple[StartupBytes, ...]:
+    """Return the bytes of each startup file the wheel writes into a site directory."""
+    found = []
+    for planned in files:
+        if planned.member is None:
+            continue
+        for site in dict.fromkeys((scheme.purelib, scheme.platlib)):
+            name = planned.path[len(site) + 1 :] if planned.path.startswith(site + "/") else None
+            if name is not None and is_startup_path(name):
+                found.append(
+                    StartupBytes(planned.path, site, name, wheel.member_bytes(planned.member))
+                )
+                break
+    return tuple(found)
 
 
 def _target_facts(step: Step, wheels: Sequence[IncomingWheel], disk: Disk) -> TargetFacts | None:
@@ -187,9 +205,13 @@ def plan_transaction(
                     exists=disk.exists,
                     problems=problems,
                 ),
+                _startup_files(wheel, files, requirement.scheme),
+                requirement.editable,
             )
-            for scheme, wheel, files in planned
-            for site in [scheme.purelib if wheel.root_is_purelib else scheme.platlib]
+            for requirement, wheel, files in planned
+            for site in [
+                requirement.scheme.purelib if wheel.root_is_purelib else requirement.scheme.platlib
+            ]
         )
     except WheelError as exc:
         # pip could not install a wheel it cannot read either: say so before it tries.
@@ -206,5 +228,6 @@ def plan_transaction(
         replaced=frozenset(r.name for r in step.requirements if r.reinstall),
         sites=tuple(sites),
         target=_target_facts(step, wheels, disk),
+        python_version=(sys.version_info[0], sys.version_info[1]),
     )
     return Planned(transaction, problems, fresh)
