@@ -105,6 +105,7 @@ def _after_step(guard: InstallGuard, outcome: StepOutcome, code: int) -> int:
         if not harmless and clash.kind != "identical" and clash.path not in won
     ]
     if not quiet and not outcome.stopped:
+        _report_startup(guard)
         _report_winners(resolved, verdicts)
         if real:
             _report_overwritten(guard, real)
@@ -148,6 +149,21 @@ def _report_winners(resolved: list[tuple[Clash, str]], verdicts: list[Verdict]) 
             f"file{'s' if len(paths) != 1 else ''} "
             f"{'holds' if len(paths) == 1 else 'hold'} {render.one_line(winner)}'s copy "
             f"(over {render.one_line(', '.join(losers))})."
+        )
+
+
+def _report_startup(guard: InstallGuard) -> None:
+    """Draw the startup code an install went ahead with (``warn``), and say so."""
+    from pipguard import render
+    from pipguard.policy import allowed
+
+    rules = guard.options.rules
+    code = [s for s in (guard.decided.startup if guard.decided else []) if not allowed(s, rules)]
+    if code:
+        stderr_console().print(render.startup_table(code))
+        _say(
+            f"pipguard: warning: {len(code)} startup file{'s' if len(code) != 1 else ''} with "
+            "code installed: it runs at every Python start from now on."
         )
 
 
@@ -224,4 +240,8 @@ def _journal(  # noqa: PLR0917
         restart=restart,
         partial=guard.left_partial(after) if failed or outcome.interrupted else [],
         problems=problems,
+        startup=[
+            journal.startup_entry(item, guard.options.rules, how)
+            for item in (guard.decided.startup if guard.decided else [])
+        ],
     )

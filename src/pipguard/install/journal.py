@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pipguard.environment import InstalledDistribution, Problem
-from pipguard.findings import Clash
+from pipguard.findings import Clash, StartupCode
+from pipguard.policy import Rules
 
 __all__ = ["check_target", "document", "is_stdout", "resolution", "write"]
 
@@ -28,6 +29,26 @@ def resolution(clash: Clash, harmless: bool, won: bool, word: str) -> str:
     return word
 
 
+def startup_entry(item: StartupCode, rules: Rules, word: str) -> dict[str, Any]:
+    """Return one startup file of the transaction as the journal lists it, with how it ended.
+
+    ``word`` is ``prevented``, ``ignored`` or ``overwritten`` (the install went ahead).
+    """
+    from pipguard import render
+    from pipguard.policy import allowed
+
+    entry = render.startup_to_json(item, rules)
+    if not item.code or not item.changed:
+        how = "harmless"
+    elif entry["allowed"]:
+        how = "allowed"
+    else:
+        how = {"overwritten": "installed"}.get(word, word)
+    entry["allowed"] = allowed(item, rules)
+    entry["resolution"] = how
+    return entry
+
+
 def document(
     *,
     policy: str,
@@ -39,6 +60,7 @@ def document(
     restart: Sequence[str],
     partial: list[dict[str, Any]],
     problems: Iterable[Problem],
+    startup: Iterable[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """Return the journal of one install: what was installed, removed, and every clash."""
     from pipguard import render
@@ -54,6 +76,7 @@ def document(
         "directories": [{"path": path, "bumped": bumped} for path, bumped in directories],
         "restart_needed_for": list(restart),
         "partial": partial,
+        "startup": list(startup),
         "problems": [render.problem_to_json(p) for p in problems],
         "outcome": outcome,
     }
