@@ -287,7 +287,10 @@ def test_owner_of_file_and_module(venv_: Venv, wheel_dir: Path) -> None:
     venv_.pip_install(pyjwt)
     done = venv_.pipguard("owner", "jwt")
     assert done.returncode == 0
-    assert done.stdout.strip() == "jwt/: jwt 1.3.1, pyjwt 2.9.0"
+    assert done.stdout.strip() == (
+        "import jwt gives jwt/__init__.py, which jwt 1.3.1 and pyjwt 2.9.0 all list "
+        "(pipguard check: whose copy is on disk)"
+    )
     by_file = venv_.pipguard("owner", "jwt/api_jwt.py")
     assert by_file.stdout.strip().endswith("jwt/api_jwt.py: pyjwt 2.9.0")
     assert venv_.pipguard("owner", "nothing_here").returncode == 1

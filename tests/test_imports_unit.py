@@ -520,3 +520,14 @@ def test_the_interpreter_finds_what_resolve_import_computes(tmp_path: Path) -> N
             coded = {(f"{roots[key]}/{r.site}", r.path) for r in scenario.rows if r.content == CODE}
             ran = any(o.imported for o in resolved.owners if (o.site, o.path) in coded)
             assert ("VALUE" in attrs) == ran, key
+
+
+def test_absolute_rows_land_in_the_directory_they_name() -> None:
+    # The ownership index keys a distribution outside its root by absolute path: such rows
+    # must reach that site directory's entries, not be taken for the first (empty) row's run.
+    from pipguard.checks.imports import Listing, build_site_dirs
+
+    listing = Listing("/root", "speedy", "1.0", ["/v/site/fast.py", "/v/site/x-1.dist-info/RECORD"])
+    other, site = build_site_dirs(["/root", "/v/site"], [listing])
+    assert other.entries == {}
+    assert list(site.entries) == ["fast.py"]

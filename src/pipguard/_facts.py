@@ -73,6 +73,15 @@ def _pythonpath() -> set[str]:
     return {_norm(part) for part in value.split(os.pathsep) if part}
 
 
+def _in_stdlib(key: str, stdlib: set[str], sites: set[str]) -> bool:
+    """Tell whether ``key`` is the standard library's, not a directory below a site's.
+
+    In a venv the platform library is the venv's own lib/pythonX.Y, which holds site-packages:
+    a directory a .pth adds below site-packages is a site directory of its own.
+    """
+    return any(_within(key, d) for d in stdlib) and not any(_within(key, d) for d in sites)
+
+
 def _site_dirs(
     search: list[str], scheme: Mapping[str, str], user_site: str | None, in_venv: bool
 ) -> list[list[str]]:
@@ -100,7 +109,7 @@ def _site_dirs(
         elif key in listed:
             base = in_venv and not any(_within(key, p) for p in prefixes)
             origin = "base" if base else "site"
-        elif any(_within(key, d) for d in stdlib) or not _holds_dist_info(entry):
+        elif _in_stdlib(key, stdlib, own | listed) or not _holds_dist_info(entry):
             continue
         else:
             origin = "pythonpath" if key in from_env else "pth"

@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 from pipguard import checks
 from pipguard.checks.deps import Dependency
+from pipguard.checks.imports import Shadowed
 from pipguard.disk import Disk
 from pipguard.environment import Environment, InstalledDistribution, Problem, read_distributions
 from pipguard.findings import Clash, FileState, Finding, StartupCode, Unlisted
@@ -28,6 +29,7 @@ class CheckResult(NamedTuple):
     unlisted: list[Unlisted]
     dependencies: list[Dependency]
     startup: list[StartupCode]
+    shadowed: list[Shadowed]
 
     @property
     def findings(self) -> list[Finding]:
@@ -35,6 +37,7 @@ class CheckResult(NamedTuple):
         return [
             *self.clashes,
             *self.startup,
+            *self.shadowed,
             *self.modified,
             *self.missing,
             *self.unlisted,
@@ -67,4 +70,5 @@ def run_check(env: Environment, *, full_verify: bool = False) -> CheckResult:
         unlisted=[f for f in found if isinstance(f, Unlisted)],
         dependencies=[f for f in found if isinstance(f, Dependency)],
         startup=[f for f in found if isinstance(f, StartupCode)],
+        shadowed=[f for f in found if isinstance(f, Shadowed)],
     )

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from pipguard.check import CheckResult
+    from pipguard.checks.imports import Shadowed
     from pipguard.policy import Rules
 
 __all__ = ["main"]
@@ -215,6 +216,7 @@ def _print_check(result: CheckResult, rules: Rules, *, verbose: bool) -> None:
         dependency_table,
         file_state_table,
         problem_table,
+        shadowed_table,
         startup_table,
         unlisted_table,
     )
@@ -225,6 +227,9 @@ def _print_check(result: CheckResult, rules: Rules, *, verbose: bool) -> None:
     directory = env.python is None
     for table in clash_tables(result.clashes, verbose=verbose, directory=directory):
         console.print(table)
+    shadowed = [s for s in result.shadowed if verbose or not allowed(s, rules)]
+    if shadowed:
+        console.print(shadowed_table(shadowed))
     code = [s for s in result.startup if s.code and (verbose or not allowed(s, rules))]
     if code:
         console.print(startup_table(code))
@@ -242,10 +247,15 @@ def _print_check(result: CheckResult, rules: Rules, *, verbose: bool) -> None:
 
 def _cmd_owner(args: argparse.Namespace) -> int:
     from pipguard.check import scan
-    from pipguard.owner import find_owners
+    from pipguard.disk import Disk
+    from pipguard.owner import find_owners, import_answer
 
     env = _environment(args)
     _, index, _ = scan(env)
+    looks_like_path = "/" in args.target or os.path.exists(args.target)
+    answer = None if looks_like_path else import_answer(index, env, args.target, Disk(env.roots))
+    if answer is not None:
+        return _print_import_answer(args, *answer)
     matches = find_owners(index, env, args.target, os.getcwd())
     if args.format == "json":
         doc = [
@@ -262,6 +272,46 @@ def _cmd_owner(args: argparse.Namespace) -> int:
     if not matches:
         print(f"pipguard: no installed distribution owns {one_line(args.target)}", file=sys.stderr)
         return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _print_import_answer(
+    args: argparse.Namespace,
+    resolved: Shadowed,
+    module: str | None,
+    owners: list[tuple[str, str]],
+) -> int:
+    """Say which distribution ``import NAME`` gives, and which claims it never reaches."""
+    from pipguard.render import one_line, shadowed_to_json
+
+    if args.format == "json":
+        doc = shadowed_to_json(resolved)
+        doc.pop("kind")
+        if module is not None:
+            doc["module"] = {
+                "path": module,
+                "owners": [{"name": n, "version": v} for n, v in owners],
+            }
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return EXIT_OK
+    given = [o for o in resolved.owners if o.imported and o.path == resolved.path]
+    if resolved.stdlib:
+        said = "the standard library's"
+    elif len(given) > 1:
+        # Several list the file imported: a clash, whose copy is on disk is check's to say.
+        names = " and ".join(sorted(f"{o.name} {o.version}" for o in given))
+        said = f"{resolved.path}, which {names} all list (pipguard check: whose copy is on disk)"
+    elif given:
+        said = f"{given[0].name} {given[0].version} ({given[0].path})"
+    else:
+        said = resolved.winner
+    print(one_line(f"import {resolved.import_name} gives {said}"))
+    if module is not None:
+        names = ", ".join(f"{n} {v}" for n, v in owners)
+        print(one_line(f"import {args.target} loads {module}: {names}"))
+    for owner in resolved.owners:
+        if not owner.imported:
+            print(one_line(f"  {owner.name} {owner.version} ({owner.path}): never imported"))
     return EXIT_OK
 
 

@@ -9,6 +9,7 @@ from pipguard.environment import Problem
 
 if TYPE_CHECKING:
     from pipguard.checks.deps import Dependency
+    from pipguard.checks.imports import Shadowed
     from pipguard.checks.startup_files import StartupFile
 
 __all__ = [
@@ -25,7 +26,9 @@ __all__ = [
     "unhashable",
 ]
 
-ClashKind = Literal["differing", "identical", "case", "unowned", "removed", "skipped", "bytecode"]
+ClashKind = Literal[
+    "differing", "identical", "case", "unowned", "removed", "skipped", "bytecode", "namespace"
+]
 
 # (absolute path, algorithm) -> the file's hash in RECORD form, or None when it does not exist.
 # Any other answer (no ``=``) says the file could not be hashed: its owner's match is unknown.
@@ -60,7 +63,7 @@ class Clash(NamedTuple):
     @property
     def harmless(self) -> bool:
         """Tell whether the clash changes nothing: same bytes whoever writes the file."""
-        if self.kind == "identical":
+        if self.kind in ("identical", "namespace"):
             return True
         if self.kind == "unowned":
             return all(owner.matches_disk for owner in self.owners)
@@ -133,4 +136,6 @@ class Unwritable(NamedTuple):
     kind: Literal["unwritable"] = "unwritable"
 
 
-Finding = Union[Clash, FileState, Unlisted, Unwritable, StartupCode, Problem, "Dependency"]
+Finding = Union[
+    Clash, FileState, Unlisted, Unwritable, StartupCode, Problem, "Dependency", "Shadowed"
+]

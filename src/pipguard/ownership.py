@@ -45,6 +45,8 @@ class OwnershipIndex:
         self._asked: set[int] = set()
         # Keys that str.lower changes (with repeats), gathered as rows come in.
         self._folding: list[str] = []
+        # number -> every key its RECORD gave, in order (the import-name check reads them).
+        self._keys: dict[int, list[str]] = {}
         # Keys of byte-code caches (``__pycache__/*.pyc``, with repeats), likewise.
         self._bytecode: list[str] = []
 
@@ -115,9 +117,14 @@ class OwnershipIndex:
             rows = self._rows[number] = record_hashes(text)[0]
         return rows.get(row)
 
+    def keys_of(self, number: int) -> list[str]:
+        """Return the keys distribution ``number``'s RECORD lists (relative to ``root``)."""
+        return self._keys.get(number, [])
+
     def _add(self, number: int, prefix: str, rows: list[str]) -> None:
         """Add distribution ``number``'s plain rows, whose keys are ``prefix`` + row."""
         keys = list(map(prefix.__add__, rows)) if prefix else rows
+        self._keys[number] = keys
         joined = "\n".join(keys)
         if joined.lower() != joined:
             self._folding += compress(keys, map(ne, keys, map(str.lower, keys)))
@@ -262,4 +269,5 @@ def build_index(
             key = index.key(resolved)
             index._odd.setdefault(number, {})[key] = hash_value
             index._claim(key, number)
+            index._keys[number].append(key)
     return index, problems

@@ -60,12 +60,16 @@ KINDS: dict[str, Kind] = {
     # A file pip cannot write inside the environment stops every install but ``ignore``.
     "unwritable": Kind("PG107", frozenset({"prevent", "warn"}), "never"),
     "bytecode": Kind("PG108", _PREVENT, "always"),
+    # Each owner's __init__.py only declares the namespace: they all need it, bytes aside.
+    "namespace": Kind("PG109", _NEVER, "strict"),
     "modified": Kind("PG201", _NEVER, "always"),
     "missing": Kind("PG202", _NEVER, "always"),
     "unlisted": Kind("PG203", _NEVER, "strict"),
     "problem": Kind("PG301", _NEVER, "always"),
     "dependency": Kind("PG401", _NEVER, "always"),
     "startup": Kind("PG501", _PREVENT, "always"),
+    # An import name one distribution offers in vain; the standard library's win is harmless.
+    "shadowed": Kind("PG601", _PREVENT, "always"),
 }
 
 
@@ -80,8 +84,8 @@ def allowed(finding: Finding, rules: Rules) -> bool:
     Startup files are allowed when they run no code, or when their distribution is on the
     allow-list; code no RECORD lists, or whose bytes are not its RECORD's, never is.
     """
-    if isinstance(finding, Clash):
-        return finding.harmless
+    if isinstance(finding, Clash) or kind_of(finding) == "shadowed":
+        return bool(getattr(finding, "harmless", False))
     if isinstance(finding, StartupCode):
         if not finding.code:
             return True
@@ -107,6 +111,8 @@ def fails_check(findings: Iterable[Finding], rules: Rules) -> bool:
         rule = KINDS[kind_of(finding)].check
         if isinstance(finding, StartupCode) and allowed(finding, rules):
             continue
+        if kind_of(finding) == "shadowed" and allowed(finding, rules):
+            rule = "strict"  # shadowed by the standard library: a backport, harmless
         if rule == "always" or (rule == "strict" and rules.strict):
             return True
         if rule == "case" and (rules.strict or rules.case_insensitive):

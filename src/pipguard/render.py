@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from pipguard.check import CheckResult
     from pipguard.checks.deps import Dependency
+    from pipguard.checks.imports import ImportOwner, Shadowed
     from pipguard.policy import Rules
 
 __all__ = [
@@ -90,6 +91,85 @@ def _bytecode_source(clash: Clash) -> str:
     return leaf[1:]
 
 
+def shadowed_to_json(item: Shadowed) -> dict[str, Any]:
+    """Return the JSON form of a shadowed import name, as ``conflicts`` lists it."""
+    return {
+        "kind": "shadowed",
+        "import_name": _json_text(item.import_name),
+        "path": item.path and _json_text(item.path),
+        "site": item.site and _json_text(item.site),
+        "owners": [
+            {
+                "name": owner.name,
+                "version": owner.version,
+                "path": _json_text(owner.path),
+                "site": _json_text(owner.site),
+                "imported": owner.imported,
+            }
+            for owner in item.owners
+        ],
+        "winner": item.winner,
+    }
+
+
+def _claim(owner: ImportOwner, sites: Sequence[str]) -> str:
+    """``name version (path in site)``, the site shown from above the sites' common directory."""
+    if len(set(sites)) < 2:
+        return f"{owner.name} {owner.version} ({owner.path})"
+    import posixpath
+
+    top = posixpath.dirname(posixpath.commonpath(sites))
+    where = posixpath.relpath(owner.site, top) if top not in ("", "/") else owner.site
+    return f"{owner.name} {owner.version} ({owner.path} in {where})"
+
+
+def shadowed_table(items: Sequence[Shadowed], *, planned: bool = False) -> RenderableType:
+    """Return a table of import names only one of their distributions gives, and a hint."""
+    from rich import box
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title=Text("shadowed import names", style="bold"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("import", overflow="fold", ratio=2)
+    table.add_column("gives", overflow="fold", ratio=4)
+    table.add_column("never imported", overflow="fold", ratio=4)
+    for item in items:
+        sites = [owner.site for owner in item.owners]
+        gives = [_claim(o, sites) for o in item.owners if o.imported]
+        if item.stdlib:
+            gives = ["the standard library"]
+        dead = [_claim(o, sites) for o in item.owners if not o.imported]
+        table.add_row(
+            Text(one_line(item.import_name)),
+            Text(one_line("\n".join(gives) or item.winner)),
+            Text(one_line("\n".join(dead)).replace("\\x0a", "\n")),
+        )
+    dead_names = sorted({name for item in items for name in item.dead})
+    if all(item.stdlib for item in items):
+        hint = (
+            f"The standard library comes first: {', '.join(dead_names)} is a backport this "
+            "Python does not need (harmless; --strict fails on it)."
+        )
+    elif planned:
+        hint = (
+            f"After this install, {', '.join(dead_names)}'s code under these names would never "
+            "be imported. Leave one of them out; to install anyway, --on-conflict warn."
+        )
+    else:
+        hint = (
+            f"{', '.join(dead_names)}'s code under these names is never imported: keep one of "
+            f"them (pipguard uninstall {' '.join(dead_names)})."
+        )
+    return Group(table, Padding(Text(one_line(hint)), (0, 0, 1, 1)))
+
+
 def install_to_json(clash: Clash, resolution: str) -> dict[str, Any]:
     """Return the journal form of a clash met by an install: check's form plus its resolution."""
     document = clash_to_json(clash)
@@ -152,7 +232,8 @@ def check_to_json(result: CheckResult, rules: Rules | None = None) -> dict[str, 
         },
         "distributions": result.distributions,
         "files": result.files,
-        "conflicts": [clash_to_json(clash) for clash in result.clashes],
+        "conflicts": [clash_to_json(clash) for clash in result.clashes]
+        + [shadowed_to_json(item) for item in result.shadowed],
         "modified": _states(result.modified),
         "missing": _states(result.missing),
         "unowned": [
@@ -180,7 +261,7 @@ def check_summary(result: CheckResult) -> str:
     """Return the one-line summary ``check`` prints on stderr."""
     kinds = {
         kind: sum(1 for c in result.clashes if c.kind == kind)
-        for kind in ("differing", "identical", "case", "bytecode")
+        for kind in ("differing", "identical", "case", "bytecode", "namespace")
     }
     parts = [
         _count(kinds["differing"], "differing clash", "differing clashes"),
@@ -188,6 +269,8 @@ def check_summary(result: CheckResult) -> str:
     ]
     if kinds["case"]:
         parts.append(_count(kinds["case"], "case-only clash", "case-only clashes"))
+    if kinds["namespace"]:
+        parts.append(f"{_count(kinds['namespace'], 'namespace declaration')} (harmless)")
     if kinds["bytecode"]:
         parts.append(_count(kinds["bytecode"], "foreign bytecode file"))
     if result.modified or result.missing:
@@ -196,6 +279,8 @@ def check_summary(result: CheckResult) -> str:
         parts.append(_count(len(result.unlisted), "unowned entry", "unowned entries"))
     if result.dependencies:
         parts.append(_count(len(result.dependencies), "unmet requirement"))
+    if result.shadowed:
+        parts.append(_count(len(result.shadowed), "shadowed import name"))
     code = sum(1 for item in result.startup if item.code)
     if code:
         parts.append(_count(code, "startup file", "startup files") + " with code")
@@ -221,10 +306,18 @@ def _bytecode_hint(clashes: Sequence[Clash], planned: bool) -> str:
     return said + f"pipguard uninstall {' '.join(shipping)}{repair}."
 
 
+_NAMESPACE_HINT = (
+    "Harmless: each owner's __init__.py only declares the namespace package, which they all "
+    "need; their bytes differ in comments or spelling."
+)
+
+
 def planned_hint(clashes: Sequence[Clash]) -> str:
     """Return one sentence on a group of clashes an install would cause, before it writes."""
     incoming = sorted({o.name for c in clashes for o in c.owners if o.incoming})
     installed = sorted({o.name for c in clashes for o in c.owners if not o.incoming})
+    if all(clash.kind == "namespace" for clash in clashes):
+        return _NAMESPACE_HINT
     if all(clash.harmless for clash in clashes):
         return "Harmless: the files already hold the same bytes."
     if any(clash.kind == "bytecode" for clash in clashes):
@@ -294,6 +387,8 @@ def group_hint(clashes: Sequence[Clash], *, directory: bool = False) -> str:
     if not real:
         if any(clash.kind == "case" for clash in clashes):
             return "These paths are one file on macOS and Windows: the last install wins there."
+        if all(clash.kind == "namespace" for clash in clashes):
+            return _NAMESPACE_HINT
         return "Harmless: every owner ships the same bytes."
     winners = sorted({clash.winner for clash in real if clash.winner})
     winner = winners[0] if winners else ""
@@ -340,7 +435,11 @@ def group_hint(clashes: Sequence[Clash], *, directory: bool = False) -> str:
     )
 
 
-def stop_summary(clashes: Sequence[Clash], startup: Sequence[StartupCode] = ()) -> str:
+def stop_summary(
+    clashes: Sequence[Clash],
+    startup: Sequence[StartupCode] = (),
+    shadowed: Sequence[Shadowed] = (),
+) -> str:
     """Return the sentence that stops an install before it writes, naming what it would do."""
     removed = [clash for clash in clashes if clash.kind == "removed"]
     skipped = [clash for clash in clashes if clash.kind == "skipped"]
@@ -364,6 +463,9 @@ def stop_summary(clashes: Sequence[Clash], startup: Sequence[StartupCode] = ()) 
             f"{_count(len(skipped), 'file')} of {names} would not be written (pip --target "
             "keeps the entries that exist)"
         )
+    if shadowed:
+        names = one_line(", ".join(sorted({s.import_name for s in shadowed})))
+        parts.append(f"{_count(len(shadowed), 'import name')} would be shadowed ({names})")
     starting = sorted({s.owner or "-" for s in startup})
     if startup:
         parts.append(
@@ -437,6 +539,8 @@ def _owner_cell(clash: Clash, planned: bool) -> str:
             mark = f"as {mark}"
         elif owner.hash is None:
             mark = "no hash"
+        elif clash.kind == "namespace":
+            mark = "declares the namespace"
         elif clash.kind == "identical":
             # Hashed against the disk only by --verify.
             mark = {None: "same hash", True: "same", False: "modified"}[owner.matches_disk]
@@ -522,7 +626,7 @@ def unlisted_table(entries: Sequence[Unlisted]) -> RenderableType:
     from rich.text import Text
 
     table = Table(
-        title="unowned (no RECORD lists them)",
+        title="unowned",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from pipguard.environment import Environment, InstalledDistribution
+from pipguard.layers import ImportSystem
 
 __all__ = [
     "EnvironmentView",
@@ -54,6 +55,8 @@ class IncomingWheel(NamedTuple):
     files: tuple[PlannedFile, ...]
     startup: tuple[StartupBytes, ...] = ()
     editable: bool = False  # an editable install of a local project (pip install -e)
+    # The bytes of each contested package __init__.py: is it only a namespace declaration?
+    inits: tuple[tuple[str, bytes], ...] = ()
 
     @property
     def shown(self) -> str:
@@ -80,6 +83,7 @@ class Transaction(NamedTuple):
     sites: tuple[str, ...]  # the site directories of the step, longest first
     target: TargetFacts | None = None
     python_version: tuple[int, int] = (0, 0)  # the interpreter pip installs for
+    imports: ImportSystem | None = None  # its import path and suffixes
 
     def site_of(self, path: str) -> str:
         """Return the site directory ``path`` is shown from."""

@@ -19,6 +19,7 @@ from pipguard.checks import (
     clashes,
     deps,
     files,
+    shadowing,
     startup,
     target,
     unwritable,
@@ -56,6 +57,7 @@ CHECKS: tuple[Check, ...] = (
     Check("target", target.in_transaction, None),
     Check("bytecode", bytecode.in_transaction, bytecode.in_environment),
     Check("startup", startup.in_transaction, startup.in_environment),
+    Check("shadowed", shadowing.in_transaction, shadowing.in_environment),
     Check("files", None, files.in_environment),
     Check("dependencies", None, deps.in_environment),
 )

@@ -162,10 +162,13 @@ def in_environment(view: EnvironmentView, index: OwnershipIndex, disk: Disk) -> 
     An identical overlap is harmless whatever the disk holds (a changed file is the files
     check's finding): only the other clashes are hashed, unless every file is.
     """
-    return [
+    judged = [
         clash if clash.kind == "identical" and not view.verify else judge([clash], disk)[0]
         for clash in find_clashes(index)
     ]
+    # Only the copy on disk can be read, the others' were overwritten: it stands for them all
+    # (pipguard install parsed each copy before it let the overlap in).
+    return [_as_namespace(clash, [_disk_copy(clash, disk)] * len(clash.owners)) for clash in judged]
 
 
 def in_transaction(view: Transaction, index: OwnershipIndex, disk: Disk) -> list[Finding]:
@@ -190,4 +193,39 @@ def in_transaction(view: Transaction, index: OwnershipIndex, disk: Disk) -> list
     target = view.target
     if target is not None:
         found = [c for c in found if entry_below(c.path, target.directory) not in target.kept]
-    return list(judge(found, disk))
+    brought = {(w.name, path): data for w in view.wheels for path, data in w.inits}
+    judged: list[Finding] = []
+    for clash in judge(found, disk):
+        on_disk = _disk_copy(clash, disk)
+        copies = [
+            brought.get((o.name, clash.path)) if o.incoming else on_disk if o.matches_disk else None
+            for o in clash.owners
+        ]
+        judged.append(_as_namespace(clash, copies))
+    return judged
+
+
+def _disk_copy(clash: Clash, disk: Disk) -> bytes | None:
+    """Return the bytes of a contested ``__init__.py`` on disk, read only where it matters."""
+    if clash.kind != "differing" or not clash.path.endswith("/__init__.py"):
+        return None
+    return disk.read(clash.path)
+
+
+def _as_namespace(clash: Clash, copies: list[bytes | None]) -> Clash:
+    """Call ``namespace`` a differing ``__init__.py`` whose every copy only declares one.
+
+    ``copies``: each owner's bytes, None where they cannot be read (which keeps the clash).
+    """
+    if clash.kind != "differing" or not clash.path.endswith("/__init__.py"):
+        return clash
+    from pipguard.checks.namespace import read_declaration
+
+    needs = set()
+    for data in copies:
+        declaration = read_declaration(data) if data is not None else None
+        if declaration is None:
+            return clash
+        needs.add(declaration.needs_pkg_resources)
+    # Copies that differ in needing pkg_resources do not behave alike where it is missing.
+    return clash._replace(kind="namespace") if len(needs) == 1 else clash

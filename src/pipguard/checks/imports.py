@@ -108,6 +108,7 @@ class Shadowed(NamedTuple):
     winner: str  # the distribution imported, STDLIB, or NAMESPACE (portions merged)
     stdlib: bool = False
     site: str | None = None  # the site directory ``path`` is in
+    kind: Literal["shadowed"] = "shadowed"
 
     @property
     def harmless(self) -> bool:
@@ -322,9 +323,13 @@ def _heads(paths: Sequence[str]) -> _Heads:
         # A row holding a newline would read as two: such a row names no importable file.
         text = "\n" + "\n".join(filterfalse(methodcaller("__contains__", "\n"), paths))
     found = _Heads([], [], [], [])
+    odd_heads: set[str] = set()
     for head, slash in dict.fromkeys(_RUNS.findall(text)):
         if head in _ODD_HEADS:
-            if slash:
+            # The empty first row's run takes in the absolute rows that follow it: look for
+            # every head's rows once, whatever the run said.
+            if head not in odd_heads:
+                odd_heads.add(head)
                 found.odd.extend(_rows_at(text, f"\n{head}/", 1))
         elif slash:
             found.dirs.append(head)

@@ -158,6 +158,11 @@ def _report_startup(guard: InstallGuard) -> None:
     from pipguard.policy import allowed
 
     rules = guard.options.rules
+    dead = [s for s in (guard.decided.shadowed if guard.decided else []) if not allowed(s, rules)]
+    if dead:
+        stderr_console().print(render.shadowed_table(dead))
+        names = ", ".join(sorted({s.import_name for s in dead}))
+        _say(f"pipguard: warning: import names shadowed by this install: {render.one_line(names)}.")
     code = [s for s in (guard.decided.startup if guard.decided else []) if not allowed(s, rules)]
     if code:
         stderr_console().print(render.startup_table(code))
@@ -243,5 +248,9 @@ def _journal(  # noqa: PLR0917
         startup=[
             journal.startup_entry(item, guard.options.rules, how)
             for item in (guard.decided.startup if guard.decided else [])
+        ],
+        shadowed=[
+            (item, "harmless" if item.harmless else how)
+            for item in (guard.decided.shadowed if guard.decided else [])
         ],
     )

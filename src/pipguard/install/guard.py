@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pipguard import checks
+from pipguard.checks.imports import Shadowed
 from pipguard.disk import Disk
 from pipguard.environment import Environment, InstalledDistribution, Problem, describe_python
 from pipguard.findings import Clash, StartupCode, Unwritable
@@ -55,6 +56,7 @@ class Decided(NamedTuple):
     # Problems of installed distributions this transaction does not touch: counted, not shown.
     elsewhere: list[Problem]
     startup: list[StartupCode]  # every startup file the transaction brings
+    shadowed: list[Shadowed]  # import names the transaction leaves a distribution offering in vain
     resolved: list[tuple[Clash, str]]  # the clashes a --winner decides, with that winner
     saved: dict[str, Kept]  # installed winners' copies, written back after pip's step
     last: frozenset[str]  # incoming winners: pip installs them after the others
@@ -145,24 +147,28 @@ class InstallGuard:
         saved = self._keep_winners(resolved, incoming, problems)
         last = frozenset(winner for _, winner in resolved if winner in incoming)
         startup = [f for f in found if isinstance(f, StartupCode)]
+        shadowed = [f for f in found if isinstance(f, Shadowed)]
         self.decided = Decided(
-            planned, clashes, problems, elsewhere, startup, resolved, saved, last
+            planned, clashes, problems, elsewhere, startup, shadowed, resolved, saved, last
         )
         rules = self.options.rules
         won = [clash.path for clash, _ in resolved]
         blocking = [c for c in clashes if blocks_install(c, rules, won)]
         code = [s for s in startup if blocks_install(s, rules)]
-        if clashes or problems or any(s.code for s in startup):
+        dead = [s for s in shadowed if blocks_install(s, rules)]
+        if clashes or problems or shadowed or any(s.code for s in startup):
             load_rendering()  # a table may be drawn, after pip's step too
-        if blocking or code:
+        if blocking or code or dead:
             from pipguard import render
 
             console = stderr_console()
             for table in render.clash_tables(blocking, planned=True):
                 console.print(table)
+            if dead:
+                console.print(render.shadowed_table(dead, planned=True))
             if code:
                 console.print(render.startup_table(code, planned=True))
-            return render.stop_summary(blocking, code)
+            return render.stop_summary(blocking, code, dead)
         return None
 
     def _keep_winners(

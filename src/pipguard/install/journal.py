@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pipguard.checks.imports import Shadowed
 from pipguard.environment import InstalledDistribution, Problem
 from pipguard.findings import Clash, StartupCode
 from pipguard.policy import Rules
@@ -61,6 +62,7 @@ def document(
     partial: list[dict[str, Any]],
     problems: Iterable[Problem],
     startup: Iterable[dict[str, Any]] = (),
+    shadowed: Iterable[tuple[Shadowed, str]] = (),
 ) -> dict[str, Any]:
     """Return the journal of one install: what was installed, removed, and every clash."""
     from pipguard import render
@@ -72,7 +74,8 @@ def document(
         "policy": policy,
         "installed": [_dist(d) for d in installed],
         "removed": [_dist(d) for d in removed],
-        "conflicts": [render.install_to_json(c, how) for c, how in conflicts],
+        "conflicts": [render.install_to_json(c, how) for c, how in conflicts]
+        + [{**render.shadowed_to_json(s), "resolution": how} for s, how in shadowed],
         "directories": [{"path": path, "bumped": bumped} for path, bumped in directories],
         "restart_needed_for": list(restart),
         "partial": partial,

@@ -12,6 +12,7 @@ from pipguard.checks.startup_files import is_startup_path
 from pipguard.environment import Environment, InstalledDistribution, Problem
 from pipguard.install.plan import OutsideError, Scheme, WheelContents, WheelError, plan_wheel
 from pipguard.install.plan import read_wheel as _read_wheel
+from pipguard.layers import ImportSystem
 from pipguard.paths import entry_below, is_within, resolve_row
 from pipguard.views import IncomingWheel, PlannedFile, StartupBytes, TargetFacts, Transaction
 
@@ -154,6 +155,17 @@ def _startup_files(
     return tuple(found)
 
 
+def _contested_inits(
+    wheel: WheelContents, files: list[PlannedFile], contested: Callable[[str], bool]
+) -> tuple[tuple[str, bytes], ...]:
+    """Return the bytes of each package ``__init__.py`` the wheel writes that another lists."""
+    return tuple(
+        (f.path, wheel.member_bytes(f.member))
+        for f in files
+        if f.member is not None and f.path.endswith("/__init__.py") and contested(f.path)
+    )
+
+
 def _target_facts(step: Step, wheels: Sequence[IncomingWheel], disk: Disk) -> TargetFacts | None:
     """Return which top-level entries of ``--target`` pip will keep or replace."""
     target = step.target_dir
@@ -166,6 +178,17 @@ def _target_facts(step: Step, wheels: Sequence[IncomingWheel], disk: Disk) -> Ta
     upgrade = step.target_upgrade
     kept = frozenset(top for top in existing if not upgrade or disk.islink(f"{target}/{top}"))
     return TargetFacts(target, upgrade, existing, kept)
+
+
+def _running_imports() -> ImportSystem | None:
+    """The import system of the interpreter pip runs in, which is the one it installs for."""
+    from pipguard import _facts
+    from pipguard.layers import import_system
+
+    try:
+        return import_system(_facts.facts())
+    except (KeyError, TypeError):
+        return None
 
 
 def plan_transaction(
@@ -207,6 +230,7 @@ def plan_transaction(
                 ),
                 _startup_files(wheel, files, requirement.scheme),
                 requirement.editable,
+                _contested_inits(wheel, files, lambda path: claimed[path] > 1 or path in index),
             )
             for requirement, wheel, files in planned
             for site in [
@@ -229,5 +253,6 @@ def plan_transaction(
         sites=tuple(sites),
         target=_target_facts(step, wheels, disk),
         python_version=(sys.version_info[0], sys.version_info[1]),
+        imports=_running_imports(),
     )
     return Planned(transaction, problems, fresh)
