@@ -53,11 +53,13 @@ def scan(env: Environment) -> tuple[list[InstalledDistribution], OwnershipIndex,
     return dists, index, problems + index_problems
 
 
-def run_check(env: Environment, *, full_verify: bool = False) -> CheckResult:
+def run_check(
+    env: Environment, *, full_verify: bool = False, winners: frozenset[str] = frozenset()
+) -> CheckResult:
     """Audit ``env``: every check over its distributions, and with ``full_verify`` every file."""
     dists, index, problems = scan(env)
     disk = Disk(env.roots)
-    view = EnvironmentView(env, tuple(dists), verify=full_verify)
+    view = EnvironmentView(env, tuple(dists), verify=full_verify, winners=winners)
     found = checks.run_environment(view, index, disk)
     return CheckResult(
         environment=env,

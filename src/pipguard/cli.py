@@ -116,6 +116,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         "--strict", action="store_true", help="fail on identical overlaps and case-only clashes too"
     )
     check.add_argument(
+        "--config",
+        metavar="FILE",
+        help="read [tool.pipguard] from FILE (default: ./pyproject.toml)",
+    )
+    check.add_argument(
         "--allow-startup",
         metavar="NAME",
         action="append",
@@ -179,12 +184,20 @@ def _console(stderr: bool = False) -> Console:
 
 
 def _check_rules(args: argparse.Namespace, env: Environment) -> Rules:
+    """The rules of this check: [tool.pipguard], then environment variables, then flags."""
+    from pipguard.config import ConfigError, load_config
     from pipguard.environment import canonical_name
     from pipguard.policy import Rules
 
+    try:
+        config = load_config(args.config, os.getcwd())
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
     allow = [*os.environ.get("PIPGUARD_ALLOW_STARTUP", "").split(), *(args.allow_startup or [])]
+    winners = os.environ.get("PIPGUARD_WINNER", "").split()
     return Rules(
-        allow_startup=frozenset(canonical_name(name) for name in allow),
+        winners=config.winners | {canonical_name(name) for name in winners},
+        allow_startup=config.allow_startup | {canonical_name(name) for name in allow},
         strict=args.strict,
         case_insensitive=env.case_insensitive,
     )
@@ -199,7 +212,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if not env.scan_dirs:
         raise UsageError("no site-packages directory found to audit")
     rules = _check_rules(args, env)
-    result = run_check(env, full_verify=args.verify)
+    result = run_check(env, full_verify=args.verify, winners=rules.winners)
     if args.format == "json":
         sys.stdout.write(json.dumps(check_to_json(result, rules), indent=2) + "\n")
     else:

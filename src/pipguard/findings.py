@@ -59,6 +59,7 @@ class Clash(NamedTuple):
     kind: ClashKind
     owners: tuple[Owner, ...]
     winner: str | None = None
+    chosen: str | None = None  # the owner chosen to win it (--winner, recorded; or configured)
 
     @property
     def harmless(self) -> bool:

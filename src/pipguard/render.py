@@ -77,7 +77,13 @@ def clash_to_json(clash: Clash) -> dict[str, Any]:
         if clash.kind == "case":
             item["path"] = owner.path
         owners.append(item)
-    document = {"path": clash.display, "kind": clash.kind, "owners": owners, "winner": clash.winner}
+    document = {
+        "path": clash.display,
+        "kind": clash.kind,
+        "owners": owners,
+        "winner": clash.winner,
+        "chosen": clash.chosen,
+    }
     if clash.kind == "bytecode":
         document["source"] = _bytecode_source(clash)
     return document
@@ -390,6 +396,17 @@ def group_hint(clashes: Sequence[Clash], *, directory: bool = False) -> str:
         if all(clash.kind == "namespace" for clash in clashes):
             return _NAMESPACE_HINT
         return "Harmless: every owner ships the same bytes."
+    chosen = sorted({clash.chosen for clash in real if clash.chosen})
+    if real and len(chosen) == 1 and all(clash.chosen == chosen[0] for clash in real):
+        if all(clash.winner == chosen[0] for clash in real):
+            return (
+                f"{chosen[0]}'s copy stays, as chosen (--winner {chosen[0]}, recorded in its "
+                "metadata or configured): no action needed."
+            )
+        return (
+            f"{chosen[0]} was chosen to win these files, but another copy is on disk now (plain "
+            f"pip wrote it back?): pipguard repair {chosen[0]}"
+        )
     winners = sorted({clash.winner for clash in real if clash.winner})
     winner = winners[0] if winners else ""
     # A loser's copy is known not to be on disk; an unreadable file or a row without a hash
@@ -548,6 +565,8 @@ def _owner_cell(clash: Clash, planned: bool) -> str:
             mark = "unreadable"
         else:
             mark = "on disk" if owner.matches_disk else "lost"
+            if owner.name == clash.chosen:
+                mark += ", chosen"
         lines.append(f"{owner.name} {owner.version} ({mark})")
     if clash.kind == "removed" and all(owner.incoming for owner in clash.owners):
         lines.append("no owner (deleted)" if planned else "no owner (was deleted)")

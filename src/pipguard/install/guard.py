@@ -365,7 +365,7 @@ def warm_up(tables: bool = True) -> None:
         import fcntl  # noqa: F401  # the lock, taken at the install step (not on Windows)
     from pipguard import check, render  # noqa: F401
     from pipguard.checks import scripts  # noqa: F401
-    from pipguard.install import pipbridge  # noqa: F401
+    from pipguard.install import choices, pipbridge  # noqa: F401
 
     if tables:
         load_rendering()
