@@ -27,7 +27,15 @@ __all__ = [
 ]
 
 ClashKind = Literal[
-    "differing", "identical", "case", "unowned", "removed", "skipped", "bytecode", "namespace"
+    "differing",
+    "identical",
+    "case",
+    "unowned",
+    "removed",
+    "skipped",
+    "bytecode",
+    "namespace",
+    "deleted",
 ]
 
 # (absolute path, algorithm) -> the file's hash in RECORD form, or None when it does not exist.

@@ -60,6 +60,8 @@ KINDS: dict[str, Kind] = {
     # A file pip cannot write inside the environment stops every install but ``ignore``.
     "unwritable": Kind("PG107", frozenset({"prevent", "warn"}), "never"),
     "bytecode": Kind("PG108", _PREVENT, "always"),
+    # An upgrade would delete a file another distribution lists (warn keeps it for that one).
+    "deleted": Kind("PG110", _PREVENT, "never"),
     # Each owner's __init__.py only declares the namespace: they all need it, bytes aside.
     "namespace": Kind("PG109", _NEVER, "strict"),
     "modified": Kind("PG201", _NEVER, "always"),

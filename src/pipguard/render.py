@@ -328,6 +328,12 @@ def planned_hint(clashes: Sequence[Clash]) -> str:
         return "Harmless: the files already hold the same bytes."
     if any(clash.kind == "bytecode" for clash in clashes):
         return _bytecode_hint(clashes, planned=True)
+    if any(clash.kind == "deleted" for clash in clashes):
+        return (
+            f"Installing {', '.join(incoming)} uninstalls the version installed first, and "
+            f"{', '.join(installed)} still list{'s' if len(installed) == 1 else ''} these files: "
+            "pip would delete them. With --on-conflict warn pipguard keeps them."
+        )
     if any(clash.kind == "skipped" for clash in clashes):
         return (
             "pip install --target leaves a top-level entry that already exists as it is (it only "
@@ -458,9 +464,9 @@ def stop_summary(
     shadowed: Sequence[Shadowed] = (),
 ) -> str:
     """Return the sentence that stops an install before it writes, naming what it would do."""
-    removed = [clash for clash in clashes if clash.kind == "removed"]
+    removed = [clash for clash in clashes if clash.kind in ("removed", "deleted")]
     skipped = [clash for clash in clashes if clash.kind == "skipped"]
-    overwritten = [clash for clash in clashes if clash.kind not in ("removed", "skipped")]
+    overwritten = [c for c in clashes if c.kind not in ("removed", "skipped", "deleted")]
     parts = []
     if overwritten:
         names = one_line(", ".join(sorted({o.name for c in overwritten for o in c.owners})))
@@ -536,6 +542,10 @@ _TARGET_MARKS = {
         ("replaces the directory", "replaced the directory"),
     ),
     "skipped": (("installed, kept", "kept"), ("incoming, not written", "not written")),
+    "deleted": (
+        ("installed, would be deleted", "kept"),
+        ("upgrade removes it", "removed it"),
+    ),
 }
 
 

@@ -102,8 +102,16 @@ def _after_step(guard: InstallGuard, outcome: StepOutcome, code: int) -> int:
     real = [
         clash
         for clash, harmless in verdicts
-        if not harmless and clash.kind != "identical" and clash.path not in won
+        if not harmless and clash.kind not in ("identical", "deleted") and clash.path not in won
     ]
+    kept = [c for c, _ in verdicts if c.kind == "deleted" and os.path.lexists(c.path)]
+    if kept and not quiet and not outcome.stopped:
+        owners = sorted({o.name for c in kept for o in c.owners if not o.incoming})
+        _say(
+            f"pipguard: kept {len(kept)} file{'s' if len(kept) != 1 else ''} that "
+            f"{', '.join(owners)} still {'lists' if len(owners) == 1 else 'list'}, which the "
+            "upgrade would have deleted with the old version."
+        )
     if not outcome.stopped and code == 0:
         unrestored += _record_winners(resolved, verdicts, after)
     if not quiet and not outcome.stopped:

@@ -145,6 +145,12 @@ class InstallGuard:
         incoming = {r.name for r in step.requirements}
         resolved = resolve_winners(clashes, self.options.winners, incoming)
         saved = self._keep_winners(resolved, incoming, problems)
+        if self.options.policy == "warn":
+            # pip would delete them with the old version: keep them for who still lists them.
+            for clash in clashes:
+                kept = keep_file(clash.path, env.roots) if clash.kind == "deleted" else None
+                if kept is not None:
+                    saved[clash.path] = kept
         last = frozenset(winner for _, winner in resolved if winner in incoming)
         startup = [f for f in found if isinstance(f, StartupCode)]
         shadowed = [f for f in found if isinstance(f, Shadowed)]
