@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipguard.environment import Problem
 from pipguard.findings import Clash, FileState, StartupCode, Unlisted
+from pipguard.sizing import Collapsed, clash_rows, more
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -27,6 +28,7 @@ __all__ = [
     "install_to_json",
     "one_line",
     "overwritten_summary",
+    "owner_lines",
     "problem_table",
     "problem_to_json",
     "shown_path",
@@ -142,10 +144,11 @@ def shadowed_table(items: Sequence[Shadowed], *, planned: bool = False) -> Rende
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        expand=True,
     )
-    table.add_column("import", overflow="fold", ratio=2)
-    table.add_column("gives", overflow="fold", ratio=4)
-    table.add_column("never imported", overflow="fold", ratio=4)
+    table.add_column("import", overflow="fold")
+    table.add_column("gives", overflow="fold")
+    table.add_column("never imported", overflow="fold")
     for item in items:
         sites = [owner.site for owner in item.owners]
         gives = [_claim(o, sites) for o in item.owners if o.imported]
@@ -549,6 +552,11 @@ _TARGET_MARKS = {
 }
 
 
+def owner_lines(clash: Clash, *, planned: bool = False) -> list[str]:
+    """Return each owner of ``clash`` as its table cell shows it: ``name version (mark)``."""
+    return _owner_cell(clash, planned).split("\n")
+
+
 def _owner_cell(clash: Clash, planned: bool) -> str:
     lines = []
     for owner in clash.owners:
@@ -595,8 +603,10 @@ def clash_tables(
 ) -> list[RenderableType]:
     """Return one rich table per top-level name (``jwt/``) of the clashes worth showing.
 
-    Harmless overlaps are shown only with ``verbose``. ``planned`` clashes are those an install
-    would cause: their owners are marked incoming or installed, not by what is on disk.
+    Without ``verbose``, a group's harmless overlaps collapse into one line per kind and more
+    than ten clashes into a count (see :mod:`pipguard.sizing`); a group of harmless overlaps
+    alone is not drawn. ``planned`` clashes are those an install would cause: their owners are
+    marked incoming or installed, not by what is on disk.
     """
     from rich import box
     from rich.console import Group
@@ -604,33 +614,49 @@ def clash_tables(
     from rich.table import Table
     from rich.text import Text
 
-    shown = [clash for clash in clashes if verbose or not clash.harmless]
     tables: list[RenderableType] = []
     for top, grouped in groupby(
-        sorted(shown, key=lambda c: (c.top_level, c.display)), key=lambda c: c.top_level
+        sorted(clashes, key=lambda c: (c.top_level, c.display)), key=lambda c: c.top_level
     ):
         group = list(grouped)
+        rows = clash_rows(group, verbose=verbose)
+        if not rows:
+            continue  # harmless overlaps alone: counted in the summary, not drawn
         table = Table(
             title=Text(visible(top), style="bold"),
             title_justify="left",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
+            expand=True,
         )
-        table.add_column("path", overflow="fold", ratio=5)
+        table.add_column("path", overflow="fold")
         table.add_column("clash", no_wrap=True)
-        table.add_column("owners", overflow="fold", ratio=4)
-        for clash in group:
-            style = "green" if clash.harmless else "yellow" if clash.kind == "case" else "red"
+        table.add_column("owners", overflow="fold")
+        for row in rows:
+            if isinstance(row, Collapsed):
+                table.add_row(
+                    Text(row.text, style="italic"),
+                    Text(row.kind, style="green" if row.harmless else "red"),
+                    Text(visible(", ".join(row.owners))),
+                )
+                continue
+            style = "green" if row.harmless else "yellow" if row.kind == "case" else "red"
             # Paths and names come from RECORDs anyone can publish: never read them as markup.
             table.add_row(
-                Text(visible(shown_path(clash.display))),
-                Text(clash.kind, style=style),
-                Text(visible(_owner_cell(clash, planned))),
+                Text(visible(shown_path(row.display))),
+                Text(row.kind, style=style),
+                Text(visible(_owner_cell(row, planned))),
             )
+        judged = group if verbose else [clash for clash in group if not clash.harmless]
         # The hint is a paragraph of the console's width, not a caption squeezed to the table's.
-        said = planned_hint(group) if planned else group_hint(group, directory=directory)
-        hint = Text(visible(said))
-        tables.append(Group(table, Padding(hint, (0, 0, 1, 1))))
+        said = planned_hint(judged) if planned else group_hint(judged, directory=directory)
+        if more(rows):
+            said += (
+                " The journal (--journal FILE) lists every file."
+                if planned
+                else " --verbose lists every file (--format json too)."
+            )
+        tables.append(Group(table, Padding(Text(visible(said)), (0, 0, 1, 1))))
     return tables
 
 
@@ -640,7 +666,9 @@ def file_state_table(title: str, states: Sequence[FileState]) -> RenderableType:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, expand=True
+    )
     table.add_column("path", overflow="fold")
     table.add_column("owner", overflow="fold")
     for state in states:
@@ -659,6 +687,7 @@ def unlisted_table(entries: Sequence[Unlisted]) -> RenderableType:
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        expand=True,
     )
     table.add_column("path", overflow="fold")
     table.add_column("files", justify="right")
@@ -673,10 +702,12 @@ def dependency_table(dependencies: Sequence[Dependency]) -> RenderableType:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title="dependencies", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("distribution", overflow="fold", ratio=2)
-    table.add_column("requires", overflow="fold", ratio=3)
-    table.add_column("installed", overflow="fold", ratio=2)
+    table = Table(
+        title="dependencies", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, expand=True
+    )
+    table.add_column("distribution", overflow="fold")
+    table.add_column("requires", overflow="fold")
+    table.add_column("installed", overflow="fold")
     for d in dependencies:
         table.add_row(
             Text(one_line(f"{d.distribution} {d.version}")),
@@ -718,10 +749,11 @@ def startup_table(items: Sequence[StartupCode], *, planned: bool = False) -> Ren
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        expand=True,
     )
-    table.add_column("file", overflow="fold", ratio=3)
-    table.add_column("distribution", overflow="fold", ratio=2)
-    table.add_column("lines", overflow="fold", ratio=5)
+    table.add_column("file", overflow="fold")
+    table.add_column("distribution", overflow="fold")
+    table.add_column("lines", overflow="fold")
     for item in items:
         table.add_row(
             Text(one_line(item.display)),
@@ -760,10 +792,12 @@ def problem_table(problems: Sequence[Problem], bases: Sequence[str] = ()) -> Ren
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title="problems", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("distribution", overflow="fold", ratio=2)
-    table.add_column("file", overflow="fold", ratio=4)
-    table.add_column("problem", overflow="fold", ratio=5)
+    table = Table(
+        title="problems", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, expand=True
+    )
+    table.add_column("distribution", overflow="fold")
+    table.add_column("file", overflow="fold")
+    table.add_column("problem", overflow="fold")
     for problem in problems:
         table.add_row(
             Text(one_line(problem.distribution or "-")),

@@ -41,10 +41,13 @@ Verdict = tuple[Clash, bool]  # a clash, and whether it was harmless before the 
 
 
 def stderr_console() -> Console:
-    """Return the console tables are drawn on: standard error, pip's output stays on stdout."""
-    from rich.console import Console
+    """Return the console tables are drawn on: standard error, pip's output stays on stdout.
 
-    return Console(file=sys.stderr, highlight=False)
+    One width (COLUMNS, else the terminal's, else 80) and no trailing spaces, as check's.
+    """
+    from pipguard.console import console_for
+
+    return console_for(sys.stderr)
 
 
 class Decided(NamedTuple):
@@ -369,7 +372,7 @@ def warm_up(tables: bool = True) -> None:
     """
     with contextlib.suppress(ImportError):
         import fcntl  # noqa: F401  # the lock, taken at the install step (not on Windows)
-    from pipguard import check, render  # noqa: F401
+    from pipguard import check, console, render, sizing  # noqa: F401
     from pipguard.checks import scripts  # noqa: F401
     from pipguard.install import choices, pipbridge  # noqa: F401
 

@@ -15,6 +15,8 @@ from pipguard.policy import POLICIES, Policy, Rules
 __all__ = [
     "EXIT_USAGE",
     "HELP",
+    "REPAIR_HELP",
+    "UNINSTALL_HELP",
     "GuardOptions",
     "UsageError",
     "run_under_python",
@@ -34,9 +36,13 @@ OWN_OPTIONS = (
 )
 
 HELP = """\
-pipguard install: pip install, guarded against two distributions writing one file.
+usage: pipguard install [pipguard's options] [pip install's arguments]
 
-Every pip install argument passes through unchanged. pipguard's own options:
+pip install, guarded: before pip writes a single file, every path every wheel of the
+transaction would write is checked against what is installed and against each other.
+Every pip install argument passes through unchanged.
+
+pipguard's options:
   --on-conflict {prevent,warn,ignore}
                  prevent (default): stop before writing anything when the transaction
                  would overwrite another distribution's file with different bytes;
@@ -56,6 +62,40 @@ Every pip install argument passes through unchanged. pipguard's own options:
                  (default 600).
   --journal FILE write a JSON journal of the transaction (- for stdout; pip's own
                  output then goes to stderr).
+"""
+
+UNINSTALL_HELP = """\
+usage: pipguard uninstall [pipguard's options] [pip uninstall's arguments]
+
+pip uninstall that spares shared files: before anything is removed, every file the removal
+would delete is checked against the distributions that stay. If one still lists it, nothing
+is removed (exit 1) and a table names the shared files and who would break. Every pip
+uninstall argument passes through unchanged.
+
+pipguard's options:
+  --on-conflict {prevent,warn}
+                 prevent (default): refuse when a file is shared; warn: remove the
+                 distribution but write the shared files back, and say which of them
+                 hold the removed distribution's copy. Also PIPGUARD_ON_CONFLICT.
+  --lock-timeout SECONDS
+                 wait this long for another pipguard run on the same environment
+                 (default 600).
+  -v, --verbose  list every shared file in the table (also passed to pip).
+"""
+
+REPAIR_HELP = """\
+usage: pipguard repair [options] NAME...
+
+Reinstall each NAME's own files at its installed version (pip install --force-reinstall
+--no-deps NAME==VERSION, with NAME as --winner), and say how many files are NAME's copy again.
+Exit 1 if some still differ from NAME's RECORD.
+
+pipguard's options:
+  -v, --verbose  name every file restored, one line each.
+  --on-conflict, --lock-timeout, --journal
+                 as for pipguard install.
+pip install's index options (--index-url, --extra-index-url, --find-links, --no-index,
+...) pass through to the reinstall.
 """
 
 

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipguard.check import scan
+from pipguard.console import console_for
 from pipguard.disk import Disk
 from pipguard.environment import InstalledDistribution, canonical_name, describe_python
 from pipguard.freshness import FreshnessSnapshot, directories_to_watch
 from pipguard.install.command import install_main
-from pipguard.install.guard import stderr_console, warm_up
+from pipguard.install.guard import warm_up
 from pipguard.install.keep import Kept, keep_file, write_back
 from pipguard.install.options import EXIT_USAGE, OWN_OPTIONS, UsageError, split_args
 from pipguard.install.transaction import removed_paths
@@ -20,6 +21,7 @@ from pipguard.lock import LockTimeout, hold
 from pipguard.ownership import OwnershipIndex
 from pipguard.paths import is_derived_pyc, is_within, relative_to, resolve_row
 from pipguard.render import one_line
+from pipguard.sizing import LIMIT, Collapsed, collapse
 
 __all__ = ["SharedFile", "repair_main", "shared_files", "uninstall_main"]
 
@@ -32,6 +34,7 @@ class SharedFile:
     display: str
     removing: str
     still_listed_by: tuple[str, ...]
+    identical: bool = False  # every owner lists the same hash: no copy lost, one still needed
 
 
 def shared_files(index: OwnershipIndex, removing: dict[str, list[str]]) -> list[SharedFile]:
@@ -43,12 +46,16 @@ def shared_files(index: OwnershipIndex, removing: dict[str, list[str]]) -> list[
                 continue  # byte code follows its source, kept or not
             others = sorted({index.dists[n].name for n, _ in index.owners(path)} - removing.keys())
             if others:
-                site = index.dists[index.owners(path)[0][0]].site
-                found.append(SharedFile(path, relative_to(path, site), name, tuple(others)))
+                owners = index.owners(path)
+                site = index.dists[owners[0][0]].site
+                hashes = {value for _, value in owners}
+                same = len(hashes) == 1 and None not in hashes and "" not in hashes
+                found.append(SharedFile(path, relative_to(path, site), name, tuple(others), same))
     return found
 
 
-def _shared_table(rows: Sequence[SharedFile]) -> object:
+def _shared_table(rows: Sequence[SharedFile], *, verbose: bool = False) -> object:
+    """Return the table of shared files; without ``verbose``, sized as check's tables are."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -60,16 +67,29 @@ def _shared_table(rows: Sequence[SharedFile]) -> object:
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        expand=True,
     )
-    table.add_column("path", overflow="fold", ratio=3)
-    table.add_column("removing", overflow="fold", ratio=1)
-    table.add_column("still listed by", overflow="fold", ratio=2)
-    for row in rows:
+    table.add_column("path", overflow="fold")
+    table.add_column("removing", overflow="fold")
+    table.add_column("still listed by", overflow="fold")
+    ordered = sorted(rows, key=lambda row: row.display)
+    listed = [row for row in ordered if verbose or not row.identical]
+    shown, _ = collapse(listed, verbose=verbose)
+    for row in shown:
         table.add_row(
             Text(visible(shown_path(row.display))),
             Text(visible(row.removing)),
             Text(visible(", ".join(row.still_listed_by))),
         )
+    same = [] if verbose else [row for row in ordered if row.identical]
+    for rest, kind in ((listed[len(shown) :], "differing"), (same, "identical")):
+        if rest:
+            line = Collapsed(len(rest), kind, (), harmless=kind == "identical")
+            table.add_row(
+                Text(line.text, style="italic"),
+                Text(visible(", ".join(sorted({row.removing for row in rest})))),
+                Text(visible(", ".join(sorted({n for row in rest for n in row.still_listed_by})))),
+            )
     return table
 
 
@@ -121,14 +141,16 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
             file=sys.stderr,
         )
     if shared and options.policy == "prevent":
-        stderr_console().print(_shared_table(shared))
+        verbose = any(arg in ("-v", "--verbose") for arg in pip_args)
+        console_for(sys.stderr).print(_shared_table(shared, verbose=verbose))
         users = one_line(", ".join(sorted({n for row in shared for n in row.still_listed_by})))
         owners = one_line(", ".join(sorted({row.removing for row in shared})))
         print(
             f"pipguard: nothing was removed: {len(shared)} file"
             f"{'s' if len(shared) != 1 else ''} of {owners}"
             f" {'are' if len(shared) != 1 else 'is'} still listed by {users}, which "
-            "would break. To remove anyway and keep those files, add --on-conflict warn.",
+            "would break. To remove anyway and keep those files, add --on-conflict warn"
+            + ("." if verbose or len(shared) <= LIMIT else "; --verbose lists every file."),
             file=sys.stderr,
         )
         return 1
@@ -241,16 +263,23 @@ def repair_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     args.remove("repair")
     names: list[str] = []
     passthrough: list[str] = []
+    verbose = False
     items = iter(args)
     for arg in items:
-        if arg.startswith("-"):
+        if arg in ("-v", "--verbose"):
+            verbose = True  # repair's own: a line per file (pip's -v would flood the log)
+        elif arg.startswith("-"):
             passthrough.append(arg)
             if arg in _VALUE_OPTIONS:
                 passthrough.append(next(items, ""))
         else:
             names.append(canonical_name(arg))
     if not names:
-        print(f"{prog} repair: error: name at least one installed distribution", file=sys.stderr)
+        print(
+            f"{prog} repair: error: name at least one installed distribution "
+            f"({prog} repair --help)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     env = describe_python()
     dists, _, _ = scan(env)
@@ -271,11 +300,13 @@ def repair_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     now = {dist.name: dist for dist in scan(env)[0]}
     after = _differing(env.roots, [now[name] for name in names if name in now])
     restored = sorted(before - after)
-    for path in restored:
-        print(f"pipguard: repaired {path}", file=sys.stderr)
+    for path in restored if verbose else ():
+        print(f"pipguard: repaired {one_line(path)}", file=sys.stderr)
     print(
         f"pipguard: {len(restored)} file{'s' if len(restored) != 1 else ''} restored to "
-        f"{', '.join(names)}'s copy" + (f"; {len(after)} still differ" if after else ""),
+        f"{', '.join(names)}'s copy"
+        + (f"; {len(after)} still differ" if after else "")
+        + (" (--verbose names each)" if restored and not verbose else ""),
         file=sys.stderr,
     )
     return 0 if not after else 1
