@@ -225,9 +225,10 @@ def capture_outputs(
     if "--journal" in args:
         journal = list(args)[list(args).index("--journal") + 1]
         try:
-            documents["journal"] = (
-                json.loads(done.stdout) if journal == "-" else json.loads(Path(journal).read_text())
-            )
+            if journal == "-":
+                documents["journal"] = json.loads(done.stdout)
+            elif Path(journal).is_file():  # never a FIFO or a device: reading one would wait
+                documents["journal"] = json.loads(Path(journal).read_text())
         except (OSError, ValueError):
             documents["journal"] = None
     test = os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
