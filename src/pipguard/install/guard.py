@@ -22,6 +22,7 @@ from pipguard.install.options import (
 from pipguard.install.transaction import (
     Planned,
     Stop,
+    lock_directory,
     plan_transaction,
     removed_paths,
     step_environment,
@@ -106,10 +107,11 @@ class InstallGuard:
 
         self.step = step
         env = self.env = step_environment([r.scheme for r in step.requirements], step.target_dir)
-        if env.scan_dirs:
+        directory = lock_directory(env)
+        if directory:
             # Held until this process ends: through pip's writes and pipguard's own afterwards.
             try:
-                self.lock = hold(env.scan_dirs[0], self.options.lock_timeout)
+                self.lock = hold(directory, self.options.lock_timeout)
             except LockTimeout as exc:
                 raise Stop(f"pipguard: {exc}; nothing was installed") from None
         self.before, index, env_problems = scan(env)
@@ -257,7 +259,7 @@ class InstallGuard:
             changed[path] = kept
         return [
             Problem(None, failed.path, f"the winner's copy could not be put back: {failed.reason}")
-            for failed in write_back(changed, self.env.roots)
+            for failed in write_back(changed, self.env.write_roots)
         ]
 
     def plans_late(self) -> None:
@@ -289,7 +291,8 @@ class InstallGuard:
     def _watch(self, created: list[str], removed: list[str], always: list[str]) -> None:
         assert self.env is not None
         self.freshness = FreshnessSnapshot(
-            directories_to_watch(created, removed, self.env.roots, always), self.env.scan_dirs
+            directories_to_watch(created, removed, self.env.write_roots, always),
+            self.env.scan_dirs,
         )
 
     # -- after pip returned (imports are allowed again, and were made beforehand) --
