@@ -345,7 +345,14 @@ def test_uninstall_and_repair_take_the_first_copy_and_leave_the_base_alone(
     install_into_base(
         layered, build_wheel(tmp_path / "old", "baseonly", "1.0", {"baseonly.py": ""})
     )
-    layered.top.pip_install(build_wheel(wheel_dir, "dup", "2.0", {"dup_mod.py": "V = 2\n"}))
+    # pip leaves the base's dup 1.0 where it is: the journal removes nothing.
+    journal = tmp_path / "journal.json"
+    new = build_wheel(wheel_dir, "dup", "2.0", {"dup_mod.py": "V = 2\n"})
+    done = layered.top.pipguard("install", "--no-deps", "--journal", str(journal), str(new))
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(journal.read_text())
+    assert [(d["name"], d["version"]) for d in doc["installed"]] == [("dup", "2.0")]
+    assert doc["removed"] == []
     for command in ("uninstall", "repair"):
         refused = layered.top.pipguard(
             command, *(["-y"] if command == "uninstall" else []), "baseonly"
@@ -362,6 +369,20 @@ def test_uninstall_and_repair_take_the_first_copy_and_leave_the_base_alone(
     assert removed.returncode == 0, removed.stderr
     assert not (layered.top.site / "dup_mod.py").exists()
     assert (layered.base_site / "dup_mod.py").read_text() == "V = 1\n"
+
+
+@pytest.mark.integration
+def test_a_link_into_the_base_is_outside_what_pip_may_write(
+    layered: Layered, wheel_dir: Path
+) -> None:
+    # The base is read (its distributions are a layer), never written through a link.
+    (layered.base_site / "landing").mkdir()
+    (layered.top.site / "linked").symlink_to(layered.base_site / "landing")
+    wheel = build_wheel(wheel_dir, "linker", "1.0", {"linked/x.py": "X = 1\n"})
+    done = layered.top.pipguard("install", "--no-deps", str(wheel))
+    assert done.returncode == 1, done.stderr
+    assert "outside the environment; nothing was installed" in words(done.stderr)
+    assert list((layered.base_site / "landing").iterdir()) == []
 
 
 @pytest.mark.integration

@@ -25,6 +25,7 @@ from pipguard.install.transaction import (
     lock_directory,
     plan_transaction,
     removed_paths,
+    scan_step,
     step_environment,
 )
 from pipguard.lock import Lock, LockTimeout, hold
@@ -102,7 +103,6 @@ class InstallGuard:
                 gc.enable()
 
     def _plan(self, step: Step) -> str | None:
-        from pipguard.check import scan
         from pipguard.install import pipbridge
 
         self.step = step
@@ -114,7 +114,7 @@ class InstallGuard:
                 self.lock = hold(directory, self.options.lock_timeout)
             except LockTimeout as exc:
                 raise Stop(f"pipguard: {exc}; nothing was installed") from None
-        self.before, index, env_problems = scan(env)
+        self.before, index, env_problems = scan_step(env)
         disk = Disk(env.roots)
         planned = plan_transaction(
             step,
@@ -268,12 +268,10 @@ class InstallGuard:
 
     def cannot_plan(self, reason: str) -> None:
         """Fall back to comparing RECORDs before and after pip's step, and say so."""
-        from pipguard.check import scan
-
         load_rendering()  # the clashes found afterwards are drawn
         self.fallback_reason = reason
         self.env = describe_python()
-        self.before, _, _ = scan(self.env)
+        self.before, _, _ = scan_step(self.env)
         # Not knowing the files, watch the install directories and every package directory.
         packages = [
             entry.path
@@ -303,7 +301,6 @@ class InstallGuard:
         Returns each clash (judged against the final disk) with whether it was harmless
         before the step, and the distributions installed afterwards.
         """
-        from pipguard.check import scan
         from pipguard.checks.clashes import find_clashes, judge
 
         clashes = self.decided.clashes if self.decided else []
@@ -314,7 +311,7 @@ class InstallGuard:
         if self.step is not None:
             # Directories may exist only now (a new --target or --prefix).
             env = step_environment([r.scheme for r in self.step.requirements], self.step.target_dir)
-        after, index, _ = scan(env)
+        after, index, _ = scan_step(env)
         disk = Disk(env.roots)
         if self.fallback_reason is not None:
             known = {(d.name, d.version, d.metadata_dir) for d in self.before}

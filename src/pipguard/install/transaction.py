@@ -36,6 +36,7 @@ __all__ = [
     "lock_directory",
     "plan_transaction",
     "removed_paths",
+    "scan_step",
     "step_environment",
 ]
 
@@ -111,6 +112,22 @@ def _with_layers(env: Environment, libs: Iterable[str]) -> Environment:
         layers=tuple(layers),
         imports=running.imports,
     )
+
+
+def scan_step(
+    env: Environment,
+) -> tuple[list[InstalledDistribution], OwnershipIndex, list[Problem]]:
+    """Index every layer of ``env``; return what is installed where pip writes, the index, and
+    the problems met.
+
+    A base interpreter's copy of a name pip reinstalls stays where it is: pip neither removes
+    nor replaces it (its distributions are in the index, for clashes and shadowing).
+    """
+    from pipguard.check import scan
+
+    dists, index, problems = scan(env)
+    writable = {layer.path for layer in env.layers if layer.writable}
+    return [d for d in dists if d.site in writable], index, problems
 
 
 def lock_directory(env: Environment) -> str | None:
