@@ -152,9 +152,11 @@ class Venv:
     would be startup code no RECORD lists, which check rightly fails on.)
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, create: bool = True) -> None:
+        """Make a venv at ``root``; ``create=False``: use the one already made there."""
         self.root = root
-        venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(root)
+        if create:
+            venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(root)
         bindir = "Scripts" if os.name == "nt" else "bin"
         self.python = str(root / bindir / ("python.exe" if os.name == "nt" else "python"))
         self.scripts = root / bindir

@@ -274,27 +274,30 @@ def _print_check(result: CheckResult, rules: Rules, *, verbose: bool) -> None:
 def _cmd_owner(args: argparse.Namespace) -> int:
     from pipguard.check import scan
     from pipguard.disk import Disk
-    from pipguard.owner import find_owners, import_answer
+    from pipguard.owner import find_owners, import_answer, label, managers, owner_entries
+    from pipguard.render import one_line
 
     env = _environment(args)
     _, index, _ = scan(env)
+    managed = managers(index)  # apt's distributions: named with their dpkg package
     looks_like_path = "/" in args.target or os.path.exists(args.target)
     answer = None if looks_like_path else import_answer(index, env, args.target, Disk(env.roots))
     if answer is not None:
-        return _print_import_answer(args, *answer)
+        code = _print_import_answer(args, *answer)
+        if args.format != "json":
+            given = dict.fromkeys((o.name, o.version) for o in answer[0].owners if o.imported)
+            for name, version in given:
+                if (name, version) in managed:
+                    print(one_line(f"  {label(name, version, managed)}: the system's package"))
+        return code
     matches = find_owners(index, env, args.target, os.getcwd())
     if args.format == "json":
-        doc = [
-            {"path": path, "owners": [{"name": n, "version": v} for n, v in owners]}
-            for path, owners in matches
-        ]
+        doc = [{"path": path, "owners": owner_entries(owners, managed)} for path, owners in matches]
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        from pipguard.render import one_line
-
         for path, owners in matches:
-            names = ", ".join(f"{name} {version}" for name, version in owners) or "(no owner)"
-            print(one_line(f"{path}: {names}"))
+            names = ", ".join(label(name, version, managed) for name, version in owners)
+            print(one_line(f"{path}: {names or '(no owner)'}"))
     if not matches:
         print(f"pipguard: no installed distribution owns {one_line(args.target)}", file=sys.stderr)
         return EXIT_FINDINGS

@@ -120,15 +120,37 @@ def shadowed_to_json(item: Shadowed) -> dict[str, Any]:
     }
 
 
+def _site_shown(site: str, sites: Sequence[str]) -> str:
+    """Return ``site`` as seen from above the common directory of ``sites``."""
+    import posixpath
+
+    top = posixpath.dirname(posixpath.commonpath(sites))
+    return posixpath.relpath(site, top) if top not in ("", "/") else site
+
+
 def _claim(owner: ImportOwner, sites: Sequence[str]) -> str:
     """``name version (path in site)``, the site shown from above the sites' common directory."""
     if len(set(sites)) < 2:
         return f"{owner.name} {owner.version} ({owner.path})"
-    import posixpath
+    return f"{owner.name} {owner.version} ({owner.path} in {_site_shown(owner.site, sites)})"
 
-    top = posixpath.dirname(posixpath.commonpath(sites))
-    where = posixpath.relpath(owner.site, top) if top not in ("", "/") else owner.site
-    return f"{owner.name} {owner.version} ({owner.path} in {where})"
+
+def _layer_note(items: Sequence[Shadowed], planned: bool) -> str:
+    """Say which site directory pip writes to, and where it stands among the others on sys.path."""
+    notes: dict[str, None] = {}
+    for item in items:
+        sites = list(dict.fromkeys(owner.site for owner in item.owners))
+        if item.writes_to is None or item.writes_to not in sites or len(sites) < 2:
+            continue
+        at = sites.index(item.writes_to)
+        shown = [_site_shown(site, sites) for site in sites]
+        said = f"pip {'writes' if planned else 'wrote'} to {shown[at]}"
+        if at:
+            said += f", after {', '.join(shown[:at])}"
+        if at + 1 < len(shown):
+            said += f", before {', '.join(shown[at + 1 :])}"
+        notes.setdefault(f"{said} on sys.path.")
+    return " ".join(notes)
 
 
 def shadowed_table(items: Sequence[Shadowed], *, planned: bool = False) -> RenderableType:
@@ -176,6 +198,8 @@ def shadowed_table(items: Sequence[Shadowed], *, planned: bool = False) -> Rende
             f"{', '.join(dead_names)}'s code under these names is never imported: keep one of "
             f"them (pipguard uninstall {' '.join(dead_names)})."
         )
+    note = _layer_note(items, planned)
+    hint = f"{hint} {note}" if note else hint
     return Group(table, Padding(Text(one_line(hint)), (0, 0, 1, 1)))
 
 
@@ -241,6 +265,10 @@ def check_to_json(result: CheckResult, rules: Rules | None = None) -> dict[str, 
         },
         "distributions": result.distributions,
         "files": result.files,
+        "managed": [
+            {"name": name, "version": version, "manager": _json_text(manager)}
+            for name, version, manager in result.managed
+        ],
         "conflicts": [clash_to_json(clash) for clash in result.clashes]
         + [shadowed_to_json(item) for item in result.shadowed],
         "modified": _states(result.modified),
@@ -294,8 +322,10 @@ def check_summary(result: CheckResult) -> str:
     if code:
         parts.append(_count(code, "startup file", "startup files") + " with code")
     parts.append(_count(len(result.problems), "problem"))
+    managers = ", ".join(sorted({manager.partition(":")[0] for _, _, manager in result.managed}))
+    managed = f" ({len(result.managed)} owned through {managers})" if managers else ""
     return (
-        f"pipguard: {_count(result.distributions, 'distribution')}, "
+        f"pipguard: {_count(result.distributions, 'distribution')}{managed}, "
         f"{_count(result.files, 'file')}: " + ", ".join(parts)
     )
 

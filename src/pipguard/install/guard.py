@@ -22,8 +22,10 @@ from pipguard.install.options import (
 from pipguard.install.transaction import (
     Planned,
     Stop,
+    lock_directory,
     plan_transaction,
     removed_paths,
+    scan_step,
     step_environment,
 )
 from pipguard.lock import Lock, LockTimeout, hold
@@ -101,18 +103,18 @@ class InstallGuard:
                 gc.enable()
 
     def _plan(self, step: Step) -> str | None:
-        from pipguard.check import scan
         from pipguard.install import pipbridge
 
         self.step = step
         env = self.env = step_environment([r.scheme for r in step.requirements], step.target_dir)
-        if env.scan_dirs:
+        directory = lock_directory(env)
+        if directory:
             # Held until this process ends: through pip's writes and pipguard's own afterwards.
             try:
-                self.lock = hold(env.scan_dirs[0], self.options.lock_timeout)
+                self.lock = hold(directory, self.options.lock_timeout)
             except LockTimeout as exc:
                 raise Stop(f"pipguard: {exc}; nothing was installed") from None
-        self.before, index, env_problems = scan(env)
+        self.before, index, env_problems = scan_step(env)
         disk = Disk(env.roots)
         planned = plan_transaction(
             step,
@@ -257,7 +259,7 @@ class InstallGuard:
             changed[path] = kept
         return [
             Problem(None, failed.path, f"the winner's copy could not be put back: {failed.reason}")
-            for failed in write_back(changed, self.env.roots)
+            for failed in write_back(changed, self.env.write_roots)
         ]
 
     def plans_late(self) -> None:
@@ -266,12 +268,10 @@ class InstallGuard:
 
     def cannot_plan(self, reason: str) -> None:
         """Fall back to comparing RECORDs before and after pip's step, and say so."""
-        from pipguard.check import scan
-
         load_rendering()  # the clashes found afterwards are drawn
         self.fallback_reason = reason
         self.env = describe_python()
-        self.before, _, _ = scan(self.env)
+        self.before, _, _ = scan_step(self.env)
         # Not knowing the files, watch the install directories and every package directory.
         packages = [
             entry.path
@@ -289,7 +289,8 @@ class InstallGuard:
     def _watch(self, created: list[str], removed: list[str], always: list[str]) -> None:
         assert self.env is not None
         self.freshness = FreshnessSnapshot(
-            directories_to_watch(created, removed, self.env.roots, always), self.env.scan_dirs
+            directories_to_watch(created, removed, self.env.write_roots, always),
+            self.env.scan_dirs,
         )
 
     # -- after pip returned (imports are allowed again, and were made beforehand) --
@@ -300,7 +301,6 @@ class InstallGuard:
         Returns each clash (judged against the final disk) with whether it was harmless
         before the step, and the distributions installed afterwards.
         """
-        from pipguard.check import scan
         from pipguard.checks.clashes import find_clashes, judge
 
         clashes = self.decided.clashes if self.decided else []
@@ -311,7 +311,7 @@ class InstallGuard:
         if self.step is not None:
             # Directories may exist only now (a new --target or --prefix).
             env = step_environment([r.scheme for r in self.step.requirements], self.step.target_dir)
-        after, index, _ = scan(env)
+        after, index, _ = scan_step(env)
         disk = Disk(env.roots)
         if self.fallback_reason is not None:
             known = {(d.name, d.version, d.metadata_dir) for d in self.before}

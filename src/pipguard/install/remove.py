@@ -10,20 +10,34 @@ from dataclasses import dataclass
 from pipguard.check import scan
 from pipguard.console import console_for
 from pipguard.disk import Disk
-from pipguard.environment import InstalledDistribution, canonical_name, describe_python
+from pipguard.environment import (
+    Environment,
+    InstalledDistribution,
+    canonical_name,
+    describe_python,
+)
 from pipguard.freshness import FreshnessSnapshot, directories_to_watch
 from pipguard.install.command import install_main
 from pipguard.install.guard import warm_up
 from pipguard.install.keep import Kept, keep_file, write_back
 from pipguard.install.options import EXIT_USAGE, OWN_OPTIONS, UsageError, split_args
-from pipguard.install.transaction import removed_paths
+from pipguard.install.transaction import lock_directory, removed_paths
 from pipguard.lock import LockTimeout, hold
 from pipguard.ownership import OwnershipIndex
 from pipguard.paths import is_derived_pyc, is_within, relative_to, resolve_row
 from pipguard.render import one_line
 from pipguard.sizing import LIMIT, Collapsed, collapse
 
-__all__ = ["SharedFile", "repair_main", "shared_files", "uninstall_main"]
+__all__ = ["SharedFile", "first_copies", "refusal", "repair_main", "shared_files", "uninstall_main"]
+
+# How a site directory pip does not install into came to be on the import path.
+_LAYER_WORDS = {
+    "base": "the base interpreter's site-packages",
+    "site": "a site directory of the system's Python",
+    "user": "the user site",
+    "pythonpath": "a directory on PYTHONPATH",
+    "pth": "a directory a .pth file adds",
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,54 @@ def shared_files(index: OwnershipIndex, removing: dict[str, list[str]]) -> list[
                 same = len(hashes) == 1 and None not in hashes and "" not in hashes
                 found.append(SharedFile(path, relative_to(path, site), name, tuple(others), same))
     return found
+
+
+def first_copies(dists: Sequence[InstalledDistribution]) -> dict[str, InstalledDistribution]:
+    """Return each name's first copy in import order: the one ``import`` and pip find."""
+    first: dict[str, InstalledDistribution] = {}
+    for dist in dists:
+        first.setdefault(dist.name, dist)
+    return first
+
+
+def _dpkg_package(dist: InstalledDistribution) -> str | None:
+    """Return ``dpkg: <package>`` when dpkg lists ``dist``'s metadata directory (a RECORD too)."""
+    if dist.manager is not None:
+        return dist.manager
+    from pipguard.dpkg import DpkgDatabase, split_arch
+    from pipguard.managed import dpkg_root
+
+    database = DpkgDatabase(dpkg_root())
+    if not database.present():
+        return None
+    packages = database.owners(dist.metadata_dir)
+    return f"dpkg: {split_arch(packages[0])[0]}" if packages else None
+
+
+def refusal(dist: InstalledDistribution, env: Environment, action: str) -> str | None:
+    """Say in one line why pipguard will not ``action`` (remove, reinstall) ``dist``, or None.
+
+    The system package manager's distributions are apt's to change; a site directory outside
+    the environment's write roots (a base interpreter's) is not this environment's.
+    """
+    layer = next((layer for layer in env.layers if layer.path == dist.site), None)
+    writable = layer is None or layer.writable
+    manager = dist.manager if writable else _dpkg_package(dist)
+    shown = one_line(f"{dist.name} {dist.version}")
+    if manager is not None:
+        package = manager.partition(": ")[2]
+        command = "remove" if action == "remove" else "install --reinstall"
+        return (
+            f"{shown} belongs to the system package manager ({one_line(manager)}): "
+            f"{action} it with apt-get {command} {one_line(package)}"
+        )
+    if layer is not None and not writable:
+        words = _LAYER_WORDS.get(layer.origin, "a site directory")
+        return (
+            f"{shown} is in {one_line(layer.path)} ({words}), which this environment imports "
+            f"from but pip does not install into: pipguard will not {action} it here"
+        )
+    return None
 
 
 def _shared_table(rows: Sequence[SharedFile], *, verbose: bool = False) -> object:
@@ -107,13 +169,21 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     if names is None:
         return pipbridge.run_pip(pip_args)  # pip says what is wrong with the arguments
     env = describe_python()
+    directory = lock_directory(env)
     try:
-        lock = hold(env.scan_dirs[0], options.lock_timeout) if env.scan_dirs else None
+        lock = hold(directory, options.lock_timeout) if directory else None
     except LockTimeout as exc:
         print(f"pipguard: error: {exc}; nothing was removed", file=sys.stderr)
         return 1
     dists, index, _ = scan(env)
-    undecodable = [d for d in dists if d.name in names and d.not_utf8]
+    # pip removes the copy it finds first on the import path, as import does.
+    targets = [dist for name, dist in first_copies(dists).items() if name in names]
+    for dist in targets:
+        reason = refusal(dist, env, "remove")
+        if reason is not None:
+            print(f"pipguard: error: {reason}; nothing was removed", file=sys.stderr)
+            return 1
+    undecodable = [d for d in targets if d.not_utf8]
     if undecodable:
         # pip reads a RECORD whole, and fails on it with a traceback: say it in one line.
         dist = undecodable[0]
@@ -125,9 +195,7 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         )
         return 1
     # Each removed distribution's RECORD resolved once, for the shared files and freshness.
-    removing = {
-        dist.name: removed_paths([dist], {dist.name}) for dist in dists if dist.name in names
-    }
+    removing = {dist.name: removed_paths([dist], {dist.name}) for dist in targets}
     shared = shared_files(index, removing)
     unknown = sorted(
         d.name for d in dists if d.name not in removing and not (d.record_text or "").strip()
@@ -156,7 +224,7 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         return 1
     kept: dict[str, Kept] = {}
     for row in shared:
-        content = keep_file(row.path, env.roots)
+        content = keep_file(row.path, env.roots)  # read; written back only inside write_roots
         if content is not None:
             kept[row.path] = content
     removed = [path for paths in removing.values() for path in paths]
@@ -164,7 +232,7 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         directories_to_watch(
             [],
             removed,
-            env.roots,
+            env.write_roots,
             [*env.scan_dirs, *([env.scheme["scripts"]] if "scripts" in env.scheme else [])],
         ),
         env.scan_dirs,
@@ -172,7 +240,7 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     code = pipbridge.run_pip(pip_args)
     # pip removed them, and the directories it emptied: put them back; else leave them be.
     gone = {path: content for path, content in kept.items() if not os.path.lexists(path)}
-    failed = write_back(gone, env.roots)
+    failed = write_back(gone, env.write_roots)
     freshness.settle()
     lost = sorted(
         {row.path for row in shared if row.path not in kept and not os.path.lexists(row.path)}
@@ -180,8 +248,9 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     )
     if lost:
         reasons = {failure.path: failure.reason for failure in failed}
+        shown = {row.path: row.display for row in shared}
         named = ", ".join(
-            one_line(relative_to(path, env.scan_dirs[0]) if env.scan_dirs else path)
+            one_line(shown.get(path, path))
             + (f" ({one_line(reasons[path])})" if path in reasons else " (could not be read)")
             for path in lost
         )
@@ -283,11 +352,16 @@ def repair_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         return EXIT_USAGE
     env = describe_python()
     dists, _, _ = scan(env)
-    installed = {dist.name: dist for dist in dists}
+    installed = first_copies(dists)
     missing = [name for name in names if name not in installed]
     if missing:
         print(f"{prog} repair: error: not installed here: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
+    for name in names:
+        reason = refusal(installed[name], env, "reinstall")
+        if reason is not None:
+            print(f"{prog} repair: error: {reason}; nothing was reinstalled", file=sys.stderr)
+            return 1
     before = _differing(env.roots, [installed[name] for name in names])
     pins = [f"{name}=={installed[name].version}" for name in names]
     winners = [flag for name in names for flag in ("--winner", name)]
@@ -297,7 +371,7 @@ def repair_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     if code != 0:
         return code
     # The reinstall wrote new RECORDs (INSTALLER, direct_url.json): judge by those.
-    now = {dist.name: dist for dist in scan(env)[0]}
+    now = first_copies(scan(env)[0])
     after = _differing(env.roots, [now[name] for name in names if name in now])
     restored = sorted(before - after)
     for path in restored if verbose else ():
