@@ -251,3 +251,22 @@ def corrupt_member(wheel: Path, member: str) -> None:
     start = info.header_offset + 30 + len(info.filename) + len(info.extra)
     data[start : start + 4] = b"XXXX"
     wheel.write_bytes(bytes(data))
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every entry below ``root``: a file's mode and bytes, a link's target, a directory's
+    mtime. Equal digests before and after a command: it wrote nothing there."""
+    import hashlib
+
+    found = {}
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        if path.is_symlink():
+            found[str(path.relative_to(root))] = f"link:{os.readlink(path)}"
+        elif path.is_dir():
+            found[str(path.relative_to(root))] = f"dir:{info.st_mtime_ns}"
+        else:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            found[str(path.relative_to(root))] = f"{info.st_mode:o}:{digest}"
+    found["."] = f"dir:{root.lstat().st_mtime_ns}"
+    return found

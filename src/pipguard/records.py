@@ -12,6 +12,7 @@ __all__ = [
     "parse_installed_files",
     "parse_record",
     "parse_rows",
+    "pip_unreadable",
     "record_hash",
     "record_hashes",
     "record_rows",
@@ -137,6 +138,29 @@ def parse_rows(
                 issues.append(RecordIssue(number, f"size {size_value[:20]!r} is not a number"))
         rows.append((path, hash_value or None, size))
     return rows, issues
+
+
+# The csv module's default field size limit: a RECORD no longer than it has no field over it.
+_CSV_DEFAULT_LIMIT = 131072
+
+
+def pip_unreadable(text: str) -> RecordIssue | None:
+    """Return the first RECORD line pip's own reading fails on, or None when pip can read it.
+
+    pip reads an incoming RECORD with ``csv.reader(text.splitlines())`` after writing every
+    file: only a field over ``csv.field_size_limit()`` (or a NUL before Python 3.11) raises.
+    """
+    if len(text) <= _CSV_DEFAULT_LIMIT and "\x00" not in text:
+        return None
+    import csv
+
+    reader = csv.reader(text.splitlines())
+    try:
+        for _ in reader:
+            pass
+    except csv.Error as exc:
+        return RecordIssue(reader.line_num, str(exc))
+    return None
 
 
 def parse_record(

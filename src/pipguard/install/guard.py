@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib.util
 import os
 import sys
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pipguard import checks
 from pipguard.checks.imports import Shadowed
-from pipguard.disk import Disk
+from pipguard.disk import Disk, EmptyDisk
 from pipguard.environment import Environment, InstalledDistribution, Problem, describe_python
 from pipguard.findings import Clash, StartupCode, Unwritable
 from pipguard.freshness import FreshnessSnapshot, directories_to_watch
@@ -30,7 +31,9 @@ from pipguard.install.transaction import (
 )
 from pipguard.lock import Lock, LockTimeout, hold
 from pipguard.ownership import OwnershipIndex
+from pipguard.paths import entry_below, resolve_row
 from pipguard.policy import WinnerConflict, blocks_install, resolve_winners
+from pipguard.views import PlannedFile, TargetFacts
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -107,15 +110,19 @@ class InstallGuard:
 
         self.step = step
         env = self.env = step_environment([r.scheme for r in step.requirements], step.target_dir)
-        directory = lock_directory(env)
+        directory = None if step.dry_run else lock_directory(env)
         if directory:
             # Held until this process ends: through pip's writes and pipguard's own afterwards.
+            # A dry run writes nothing and waits for no one: it plans against the disk as is.
             try:
                 self.lock = hold(directory, self.options.lock_timeout)
             except LockTimeout as exc:
                 raise Stop(f"pipguard: {exc}; nothing was installed") from None
-        self.before, index, env_problems = scan_step(env)
-        disk = Disk(env.roots)
+        # An empty environment: nothing installed, nothing on disk, the set against itself.
+        self.before, index, env_problems = scan_step(
+            env._replace(scan_dirs=(), layers=()) if step.empty else env
+        )
+        disk = EmptyDisk(env.roots) if step.empty else Disk(env.roots)
         planned = plan_transaction(
             step,
             env,
@@ -138,15 +145,16 @@ class InstallGuard:
         for problem in env_problems:
             mine = problem.distribution is None or problem.distribution in involved
             (problems if mine else elsewhere).append(problem)
-        self._watch(
-            created=[f.path for wheel in transaction.wheels for f in wheel.files],
-            removed=removed_paths(self.before, set(transaction.replaced)),
-            always=[
-                d
-                for r in step.requirements[:1]
-                for d in (r.scheme.purelib, r.scheme.platlib, r.scheme.scripts)
-            ],
-        )
+        if not step.dry_run:  # a dry run changes no directory: nothing to settle
+            self._watch(
+                created=[f.path for wheel in transaction.wheels for f in wheel.files],
+                removed=removed_paths(self.before, set(transaction.replaced)),
+                always=[
+                    d
+                    for r in step.requirements[:1]
+                    for d in (r.scheme.purelib, r.scheme.platlib, r.scheme.scripts)
+                ],
+            )
         incoming = {r.name for r in step.requirements}
         resolved = resolve_winners(clashes, self.options.winners, incoming)
         saved = self._keep_winners(resolved, incoming, problems)
@@ -179,7 +187,7 @@ class InstallGuard:
                 console.print(render.shadowed_table(dead, planned=True))
             if code:
                 console.print(render.startup_table(code, planned=True))
-            return render.stop_summary(blocking, code, dead)
+            return render.stop_summary(blocking, code, dead, dry_run=step.dry_run)
         return None
 
     def _keep_winners(
@@ -206,18 +214,29 @@ class InstallGuard:
                 )
         return saved
 
-    def installed_now(self, after: list[InstalledDistribution]) -> list[InstalledDistribution]:
+    def installed_now(
+        self, after: list[InstalledDistribution], *, verify: bool = False
+    ) -> list[InstalledDistribution]:
         """Return the distributions of this transaction that ``after`` shows installed.
 
-        pip writes INSTALLER after a wheel's files and scripts: a .dist-info without it is a
-        wheel pip failed part-way through.
+        pip writes INSTALLER after a wheel's files and scripts, and its own RECORD last, in
+        place of the wheel's: a .dist-info without INSTALLER, or still holding the wheel's
+        RECORD, is a wheel pip failed part-way through. ``verify`` (after a failure or an
+        interrupt) also wants every planned file on disk at the size its RECORD gives:
+        pip --target moves finished wheels into the target only afterwards.
         """
-        versions = set(self.wheels())
+        if self.decided is None:
+            return []
+        planned = self.decided.planned
+        files = {(w.name, w.version): w.files for w in planned.transaction.wheels}
+        facts = planned.transaction.target
         return [
             dist
             for dist in after
-            if (dist.name, dist.version) in versions
+            if (dist.name, dist.version) in files
             and os.path.isfile(f"{dist.metadata_dir}/INSTALLER")
+            and dist.record_text != planned.own_records.get((dist.name, dist.version))
+            and (not verify or _all_there(dist, files[dist.name, dist.version], facts))
         ]
 
     def wheels(self) -> list[tuple[str, str]]:
@@ -230,12 +249,14 @@ class InstallGuard:
         """Return, per wheel pip did not finish, the files of it that are on disk now."""
         if self.decided is None:
             return []
-        done = {(dist.name, dist.version) for dist in self.installed_now(after)}
+        done = {(dist.name, dist.version) for dist in self.installed_now(after, verify=True)}
+        infos = {(w.name, w.version): w.dist_info for w in self.decided.planned.transaction.wheels}
         partial = []
         for (name, version), files in self.decided.planned.fresh.items():
             if (name, version) in done:
                 continue
             present = [record_path for path, record_path in files if os.path.lexists(path)]
+            present += _written_beside(files, infos[name, version], set(present))
             if present:
                 partial.append({"name": name, "version": version, "files": present})
         return partial
@@ -304,7 +325,15 @@ class InstallGuard:
         from pipguard.checks.clashes import find_clashes, judge
 
         clashes = self.decided.clashes if self.decided else []
-        wanted = clashes or self.options.journal or self.fallback_reason or outcome.failed
+        if outcome.dry_run:
+            return [(clash, clash.harmless) for clash in clashes], []  # nothing was written
+        wanted = (
+            clashes
+            or self.options.journal
+            or self.fallback_reason
+            or outcome.failed
+            or outcome.interrupted
+        )
         if self.env is None or not wanted:
             return [], []  # Nothing to confirm and nothing to journal: spare a second scan.
         env = self.env
@@ -339,6 +368,56 @@ def _as_recorded(clash: Clash, index: OwnershipIndex) -> Clash:
     if kind == "differing" and len({o.hash for o in owners}) == 1 and owners[0].hash:
         kind = "identical"  # scripts pip generated from the same entry point: the same bytes
     return clash._replace(owners=owners, kind=kind)
+
+
+def _all_there(
+    dist: InstalledDistribution, files: tuple[PlannedFile, ...], target: TargetFacts | None
+) -> bool:
+    """Tell whether every planned file of ``dist`` is on disk, at the size its RECORD gives.
+
+    Under --target, what pip kept (existing top-level entries, no --upgrade) is left out.
+    """
+    sizes: dict[str, int | None] = {}
+    for entry in dist.entries or ():
+        row = entry.path
+        if target is not None and row.startswith("../../"):
+            row = row[len("../../") :]  # pip --target: its temporary home's ../../bin is bin
+        path = resolve_row(dist.base, row)
+        if path is not None:
+            sizes[path] = entry.size
+    for planned in files:
+        if target is not None and entry_below(planned.path, target.directory) in target.kept:
+            continue
+        try:
+            size = os.lstat(planned.path).st_size
+        except OSError:
+            return False
+        if sizes.get(planned.path) not in (None, size):
+            return False
+    return True
+
+
+def _written_beside(files: list[tuple[str, str]], dist_info: str, listed: set[str]) -> list[str]:
+    """Return the RECORD paths of what pip writes beside a wheel's own files, on disk now.
+
+    The byte-code of its new modules; and, if its .dist-info is new, what pip adds there
+    (INSTALLER, REQUESTED, direct_url.json, a temporary file): what an unfinished wheel left.
+    """
+    found = []
+    for path, record_path in files:
+        if path.endswith(".py"):
+            pyc = importlib.util.cache_from_source(path)
+            if os.path.lexists(pyc):
+                folder = record_path.rpartition("/")[0]
+                found.append(f"{folder}/__pycache__/{os.path.basename(pyc)}".lstrip("/"))
+    metadata = next((r for path, r in files if path == f"{dist_info}/METADATA"), None)
+    if metadata is not None:  # METADATA was not there before: the directory is pip's
+        folder = metadata.rpartition("/")[0]
+        for entry in _scandir(dist_info):
+            shown = f"{folder}/{entry.name}"
+            if shown not in listed and not entry.is_dir(follow_symlinks=False):
+                found.append(shown)
+    return found
 
 
 def _scandir(directory: str) -> list[os.DirEntry[str]]:

@@ -18,7 +18,14 @@ from pipguard.environment import (
     Problem,
     describe_python,
 )
-from pipguard.install.plan import OutsideError, Scheme, WheelContents, WheelError, plan_wheel
+from pipguard.install.plan import (
+    OutsideError,
+    Scheme,
+    UnreadableError,
+    WheelContents,
+    WheelError,
+    plan_wheel,
+)
 from pipguard.install.plan import read_wheel as _read_wheel
 from pipguard.layers import ImportSystem, Layer, cover
 from pipguard.paths import entry_below, is_within, resolve_row, to_posix
@@ -53,6 +60,8 @@ class Planned(NamedTuple):
     # Per incoming wheel, its planned (absolute path, RECORD path) pairs that were not on disk
     # before the step: what a failed pip may have left half-written.
     fresh: dict[tuple[str, str], list[tuple[str, str]]]
+    # Per incoming wheel, RECORD as the wheel ships it: pip writes its own in its place last.
+    own_records: dict[tuple[str, str], str]
 
 
 def step_environment(schemes: Sequence[Scheme], target: str | None = None) -> Environment:
@@ -174,7 +183,9 @@ def _read(
             # Only inside the write roots: a base interpreter's prefix is read, never written.
             files = plan_wheel(wheel, requirement.scheme, env.write_roots, script_names)
         except WheelError as exc:
-            if policy == "prevent" or (isinstance(exc, OutsideError) and policy == "warn"):
+            # pip would fail half-way on an unreadable wheel: nothing is lost by stopping.
+            stops_warn = isinstance(exc, OutsideError) and policy == "warn"
+            if policy == "prevent" or stops_warn or isinstance(exc, UnreadableError):
                 raise Stop(f"pipguard: {exc}; nothing was installed") from None
             problems.append(Problem(requirement.name, requirement.wheel, str(exc)))
             continue
@@ -330,7 +341,8 @@ def plan_transaction(
         replaced=frozenset(r.name for r in step.requirements if r.reinstall),
         sites=tuple(sites),
         target=_target_facts(step, wheels, disk),
-        python_version=(sys.version_info[0], sys.version_info[1]),
+        python_version=step.python_version or (sys.version_info[0], sys.version_info[1]),
         imports=env.imports or _running_imports(),
     )
-    return Planned(transaction, problems, fresh)
+    own_records = {(wheel.name, wheel.version): wheel.record_text for _, wheel, _ in planned}
+    return Planned(transaction, problems, fresh, own_records)

@@ -16,6 +16,7 @@ from pipguard.render.hints import (
     overwritten_summary,
     planned_hint,
     stop_summary,
+    would_summary,
 )
 from pipguard.render.tables import (
     clash_tables,
@@ -52,4 +53,5 @@ __all__ = [
     "stop_summary",
     "unlisted_table",
     "visible",
+    "would_summary",
 ]

@@ -12,7 +12,14 @@ if TYPE_CHECKING:
     from pipguard.check import CheckResult
     from pipguard.checks.imports import Shadowed
 
-__all__ = ["check_summary", "group_hint", "overwritten_summary", "planned_hint", "stop_summary"]
+__all__ = [
+    "check_summary",
+    "group_hint",
+    "overwritten_summary",
+    "planned_hint",
+    "stop_summary",
+    "would_summary",
+]
 
 
 def check_summary(result: CheckResult) -> str:
@@ -212,12 +219,12 @@ def group_hint(clashes: Sequence[Clash], *, directory: bool = False) -> str:
     )
 
 
-def stop_summary(
+def would_summary(
     clashes: Sequence[Clash],
     startup: Sequence[StartupCode] = (),
     shadowed: Sequence[Shadowed] = (),
 ) -> str:
-    """Return the sentence that stops an install before it writes, naming what it would do."""
+    """Return what an install would do over its clashes, startup code and shadowed names."""
     removed = [clash for clash in clashes if clash.kind in ("removed", "deleted")]
     skipped = [clash for clash in clashes if clash.kind == "skipped"]
     overwritten = [c for c in clashes if c.kind not in ("removed", "skipped", "deleted")]
@@ -249,6 +256,22 @@ def stop_summary(
             f"{count(len(startup), 'startup file')} of {one_line(', '.join(starting))} would "
             "run code at every Python start"
         )
+    return " and ".join(parts)
+
+
+def stop_summary(
+    clashes: Sequence[Clash],
+    startup: Sequence[StartupCode] = (),
+    shadowed: Sequence[Shadowed] = (),
+    *,
+    dry_run: bool = False,
+) -> str:
+    """Return the sentence that stops an install before it writes, naming what it would do.
+
+    ``dry_run``: said of ``install --dry-run``, which would have installed nothing anyway.
+    """
+    overwritten = [c for c in clashes if c.kind not in ("removed", "skipped", "deleted")]
+    starting = sorted({s.owner or "-" for s in startup})
     advice = []
     if overwritten:
         advice.append("to choose whose copy stays, add --winner NAME")
@@ -259,8 +282,11 @@ def stop_summary(
         )
     advice.append("to install anyway, add --on-conflict warn")
     advice_text = "; ".join(advice)
+    said = (
+        "--dry-run: this install would be stopped" if dry_run else "stopped before writing anything"
+    )
     return (
-        f"pipguard: stopped before writing anything: {' and '.join(parts)}. "
+        f"pipguard: {said}: {would_summary(clashes, startup, shadowed)}. "
         f"{advice_text[0].upper()}{advice_text[1:]}."
     )
 
