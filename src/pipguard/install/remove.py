@@ -178,25 +178,45 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
     dists, index, _ = scan(env)
     # pip removes the copy it finds first on the import path, as import does.
     targets = [dist for name, dist in first_copies(dists).items() if name in names]
-    for dist in targets:
-        reason = refusal(dist, env, "remove")
-        if reason is not None:
-            print(f"pipguard: error: {reason}; nothing was removed", file=sys.stderr)
-            return 1
-    undecodable = [d for d in targets if d.not_utf8]
-    if undecodable:
-        # pip reads a RECORD whole, and fails on it with a traceback: say it in one line.
-        dist = undecodable[0]
-        print(
-            f"pipguard: error: {one_line(dist.record_file)}: line {dist.not_utf8[0]}: not "
-            f"UTF-8: pip cannot read this RECORD to uninstall {one_line(dist.name)}; "
-            "nothing was removed",
-            file=sys.stderr,
-        )
+    reason = _refusal(targets, env)
+    if reason is not None:
+        print(f"pipguard: error: {reason}; nothing was removed", file=sys.stderr)
         return 1
     # Each removed distribution's RECORD resolved once, for the shared files and freshness.
     removing = {dist.name: removed_paths([dist], {dist.name}) for dist in targets}
     shared = shared_files(index, removing)
+    _warn_unknown(dists, removing)
+    if shared and options.policy == "prevent":
+        _refuse_shared(shared, verbose=any(arg in ("-v", "--verbose") for arg in pip_args))
+        return 1
+    code = _remove_keeping(env, pip_args, removing, shared)
+    if shared and options.policy == "warn" and code == 0:
+        kept = {row.path: keep for row in shared if (keep := _on_disk(row.path)) is not None}
+        if kept:
+            print(_kept_summary(index, shared, kept), file=sys.stderr)
+    if lock is not None:
+        lock.close()
+    return code
+
+
+def _refusal(targets: list[InstalledDistribution], env: Environment) -> str | None:
+    """Say why none of ``targets`` may be removed (apt's, another layer's, unreadable)."""
+    for dist in targets:
+        reason = refusal(dist, env, "remove")
+        if reason is not None:
+            return reason
+    undecodable = [d for d in targets if d.not_utf8]
+    if undecodable:
+        # pip reads a RECORD whole, and fails on it with a traceback: say it in one line.
+        dist = undecodable[0]
+        return (
+            f"{one_line(dist.record_file)}: line {dist.not_utf8[0]}: not UTF-8: pip cannot read "
+            f"this RECORD to uninstall {one_line(dist.name)}"
+        )
+    return None
+
+
+def _warn_unknown(dists: list[InstalledDistribution], removing: dict[str, list[str]]) -> None:
     unknown = sorted(
         d.name for d in dists if d.name not in removing and not (d.record_text or "").strip()
     )
@@ -208,20 +228,39 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
             "pipguard check names the problem.",
             file=sys.stderr,
         )
-    if shared and options.policy == "prevent":
-        verbose = any(arg in ("-v", "--verbose") for arg in pip_args)
-        console_for(sys.stderr).print(_shared_table(shared, verbose=verbose))
-        users = one_line(", ".join(sorted({n for row in shared for n in row.still_listed_by})))
-        owners = one_line(", ".join(sorted({row.removing for row in shared})))
-        print(
-            f"pipguard: nothing was removed: {len(shared)} file"
-            f"{'s' if len(shared) != 1 else ''} of {owners}"
-            f" {'are' if len(shared) != 1 else 'is'} still listed by {users}, which "
-            "would break. To remove anyway and keep those files, add --on-conflict warn"
-            + ("." if verbose or len(shared) <= LIMIT else "; --verbose lists every file."),
-            file=sys.stderr,
-        )
-        return 1
+
+
+def _refuse_shared(shared: list[SharedFile], *, verbose: bool) -> None:
+    console_for(sys.stderr).print(_shared_table(shared, verbose=verbose))
+    users = one_line(", ".join(sorted({n for row in shared for n in row.still_listed_by})))
+    owners = one_line(", ".join(sorted({row.removing for row in shared})))
+    print(
+        f"pipguard: nothing was removed: {len(shared)} file"
+        f"{'s' if len(shared) != 1 else ''} of {owners}"
+        f" {'are' if len(shared) != 1 else 'is'} still listed by {users}, which "
+        "would break. To remove anyway and keep those files, add --on-conflict warn"
+        + ("." if verbose or len(shared) <= LIMIT else "; --verbose lists every file."),
+        file=sys.stderr,
+    )
+
+
+def _on_disk(path: str) -> Kept | None:
+    try:
+        with open(path, "rb") as handle:
+            return Kept(handle.read(), 0)
+    except OSError:
+        return None
+
+
+def _remove_keeping(
+    env: Environment,
+    pip_args: list[str],
+    removing: dict[str, list[str]],
+    shared: list[SharedFile],
+) -> int:
+    """Run pip's uninstall, then write back the shared files it removed; return the code."""
+    from pipguard.install import pipbridge
+
     kept: dict[str, Kept] = {}
     for row in shared:
         content = keep_file(row.path, env.roots)  # read; written back only inside write_roots
@@ -263,10 +302,6 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
             file=sys.stderr,
         )
         code = code or 1
-    if kept and options.policy == "warn" and code == 0:
-        print(_kept_summary(index, shared, kept), file=sys.stderr)
-    if lock is not None:
-        lock.close()
     return code
 
 

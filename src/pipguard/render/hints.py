@@ -135,8 +135,26 @@ def group_hint(clashes: Sequence[Clash], *, directory: bool = False) -> str:
     winner still needs. In a plain ``directory`` (``--target``, ``check --path``) there is no
     interpreter to uninstall from or repair in: the way out is to build it again.
     """
-    names = sorted({owner.name for clash in clashes for owner in clash.owners})
     real = [clash for clash in clashes if clash.kind == "differing"]
+    said = _what_happened(clashes, real)
+    if said is not None:
+        return said
+    chosen = sorted({clash.chosen for clash in real if clash.chosen})
+    if len(chosen) == 1 and all(clash.chosen == chosen[0] for clash in real):
+        if all(clash.winner == chosen[0] for clash in real):
+            return (
+                f"{chosen[0]}'s copy stays, as chosen (--winner {chosen[0]}, recorded in its "
+                "metadata or configured): no action needed."
+            )
+        return (
+            f"{chosen[0]} was chosen to win these files, but another copy is on disk now (plain "
+            f"pip wrote it back?): pipguard repair {chosen[0]}"
+        )
+    return _who_won(clashes, real, directory)
+
+
+def _what_happened(clashes: Sequence[Clash], real: Sequence[Clash]) -> str | None:
+    """The sentence for a group that holds no differing clash to judge, or None."""
     gone = sorted(
         {o.name for c in clashes if c.kind == "removed" for o in c.owners if not o.incoming}
     )
@@ -163,17 +181,12 @@ def group_hint(clashes: Sequence[Clash], *, directory: bool = False) -> str:
         if all(clash.kind == "namespace" for clash in clashes):
             return _NAMESPACE_HINT
         return "Harmless: every owner ships the same bytes."
-    chosen = sorted({clash.chosen for clash in real if clash.chosen})
-    if real and len(chosen) == 1 and all(clash.chosen == chosen[0] for clash in real):
-        if all(clash.winner == chosen[0] for clash in real):
-            return (
-                f"{chosen[0]}'s copy stays, as chosen (--winner {chosen[0]}, recorded in its "
-                "metadata or configured): no action needed."
-            )
-        return (
-            f"{chosen[0]} was chosen to win these files, but another copy is on disk now (plain "
-            f"pip wrote it back?): pipguard repair {chosen[0]}"
-        )
+    return None
+
+
+def _who_won(clashes: Sequence[Clash], real: Sequence[Clash], directory: bool) -> str:
+    """The sentence for differing clashes: who won, who lost, and the way out."""
+    names = sorted({owner.name for clash in clashes for owner in clash.owners})
     winners = sorted({clash.winner for clash in real if clash.winner})
     winner = winners[0] if winners else ""
     # A loser's copy is known not to be on disk; an unreadable file or a row without a hash
