@@ -303,21 +303,61 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
     except (ImportError, AttributeError, TypeError, ValueError) as exc:
         guard.cannot_plan(f"pip {PIP_VERSION} has no install step pipguard knows ({exc})")
         return run_pip(args)
+    attached = _Attached(
+        guard,
+        outcome,
+        get_scheme=get_scheme,
+        original=original,
+        original_run=original_run,
+        signature=signature,
+    )
 
-    planned = False
-    ignore_installed = False  # the user's --ignore-installed, before pip's --target sets it
+    def run(command: Any, options: Any, run_args: Any) -> Any:
+        return attached.run(command, options, run_args)
 
-    def plan(requirements: list[Any], where: dict[str, Any], options: Any) -> list[Any]:
+    setattr(install_module, _STEP, attached.install_given_reqs)
+    setattr(command_class, _RUN, run)
+    try:
+        return run_pip(args)
+    finally:
+        setattr(install_module, _STEP, original)
+        setattr(command_class, _RUN, original_run)
+
+
+class _Attached:
+    """The guard attached to one pip install command: its resolver hook and its install step."""
+
+    def __init__(
+        self,
+        guard: StepGuard,
+        outcome: StepOutcome,
+        *,
+        get_scheme: Callable[..., Any],
+        original: Callable[..., Any],
+        original_run: Callable[..., Any],
+        signature: inspect.Signature,
+    ) -> None:
+        self.guard = guard
+        self.outcome = outcome
+        self.get_scheme = get_scheme
+        self.original = original
+        self.original_run = original_run
+        self.signature = signature
+        self.planned = False
+        self.ignore_installed = False  # the user's --ignore-installed, before --target sets it
+        self.options: Any = None  # the install command's, once pip has parsed them
+
+    def plan(self, requirements: list[Any], where: dict[str, Any], options: Any) -> list[Any]:
         """Let the guard judge the transaction; return it with the winners last, or raise.
 
         A dry run ends here: raising _Stopped if the install would stop, else _DryRunDone.
         """
-        nonlocal planned
-        planned = True
+        guard, outcome = self.guard, self.outcome
+        self.planned = True
         try:
-            step = _describe(requirements, where, options, get_scheme)
+            step = _describe(requirements, where, options, self.get_scheme)
             if outcome.dry_run:
-                empty, version = _dry_run_facts(options, ignore_installed)
+                empty, version = _dry_run_facts(options, self.ignore_installed)
                 step = step._replace(dry_run=True, empty=empty, python_version=version)
         except Exception as exc:
             guard.cannot_plan(f"pip {PIP_VERSION}: its install step is not as expected ({exc!r})")
@@ -347,14 +387,13 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
             q for q, n in zip(requirements, names) if n in last
         ]
 
-    seen_options: Any = None  # the install command's, once pip has parsed them
-
-    def run(self: Any, options: Any, run_args: Any) -> Any:
-        nonlocal seen_options, ignore_installed
-        seen_options = options
-        ignore_installed = bool(getattr(options, "ignore_installed", False))
+    def run(self, command: Any, options: Any, run_args: Any) -> Any:
+        """pip's ``InstallCommand.run``, with the resolver it makes hooked."""
+        outcome = self.outcome
+        self.options = options
+        self.ignore_installed = bool(getattr(options, "ignore_installed", False))
         outcome.dry_run = bool(getattr(options, "dry_run", False))
-        make_resolver = self.make_resolver
+        make_resolver = command.make_resolver
 
         def guarded_resolver(*resolver_args: Any, **resolver_kwargs: Any) -> Any:
             if outcome.dry_run:
@@ -371,17 +410,17 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
                     "prefix": options.prefix_path,
                     "home": _TARGET_HOME if options.target_dir else None,
                 }
-                return plan(list(installation_order(requirement_set)), where, options)
+                return self.plan(list(installation_order(requirement_set)), where, options)
 
             try:
                 resolver.get_installation_order = get_installation_order
             except AttributeError:
-                guard.plans_late()
+                self.guard.plans_late()
             return resolver
 
-        self.make_resolver = guarded_resolver
+        command.make_resolver = guarded_resolver
         try:
-            return original_run(self, options, run_args)
+            return self.original_run(command, options, run_args)
         except _DryRunDone as done:
             if done.line:
                 _write_output("Would install %s", done.line)
@@ -393,19 +432,23 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
             if outcome.dry_run:
                 options.dry_run = True
 
-    def install_given_reqs(requirements: Any, *rest: Any, **kwargs: Any) -> Any:
-        if not planned:
+    def install_given_reqs(self, requirements: Any, *rest: Any, **kwargs: Any) -> Any:
+        """pip's install step: planned here if the resolver took no hook; never in a dry run."""
+        outcome = self.outcome
+        if not self.planned:
             try:
-                where = signature.bind(requirements, *rest, **kwargs).arguments
+                where = self.signature.bind(requirements, *rest, **kwargs).arguments
             except TypeError as exc:
-                guard.cannot_plan(f"pip {PIP_VERSION}: its install step is not as expected ({exc})")
+                self.guard.cannot_plan(
+                    f"pip {PIP_VERSION}: its install step is not as expected ({exc})"
+                )
             else:
-                requirements = plan(list(requirements), where, seen_options)
+                requirements = self.plan(list(requirements), where, self.options)
         if outcome.dry_run:
             raise _DryRunDone(_would_install(requirements))  # never install in a dry run
         outcome.reached = True
         try:
-            return original(requirements, *rest, **kwargs)
+            return self.original(requirements, *rest, **kwargs)
         except KeyboardInterrupt:
             outcome.interrupted = True
             raise
@@ -413,14 +456,6 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
             outcome.failed = True
             outcome.error = f"{type(exc).__name__}: {exc}"
             raise
-
-    setattr(install_module, _STEP, install_given_reqs)
-    setattr(command_class, _RUN, run)
-    try:
-        return run_pip(args)
-    finally:
-        setattr(install_module, _STEP, original)
-        setattr(command_class, _RUN, original_run)
 
 
 def uninstall_targets(args: Sequence[str]) -> list[str] | None:
