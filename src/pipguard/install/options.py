@@ -62,6 +62,10 @@ pipguard's options:
                  (default 600).
   --journal FILE write a JSON journal of the transaction (- for stdout; pip's own
                  output then goes to stderr).
+
+pip's --dry-run, under pipguard, downloads and builds what pip would, runs every check as
+for a real install, and stops before pip's install step: exit 1 where the install would be
+stopped (with --ignore-installed: the requirements against each other only).
 """
 
 UNINSTALL_HELP = """\
