@@ -182,7 +182,9 @@ def describe_python(executable: str | None = None) -> Environment:
     if not os.path.exists(exe):
         raise EnvironmentError_(f"{executable}: no such interpreter")
     try:
-        code, out, err = _ask([exe, _facts.__file__], timeout=60)
+        from pipguard.zipapp import script_command  # _facts has no file of its own in a .pyz
+
+        code, out, err = _ask(script_command(exe, _facts), timeout=60)
     except OSError as exc:
         raise EnvironmentError_(f"{executable}: cannot run it: {exc.strerror}") from None
     except TimeoutError:
