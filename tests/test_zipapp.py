@@ -315,7 +315,7 @@ def test_check_python_runs_the_facts_script_from_inside_the_archive(
 @pytest.mark.xfail(
     strict=True,
     reason="guard._run_under_python still probes for and runs `EXE -m pipguard`; wiring it to "
-    "zipapp.probe_command and zipapp.self_command makes this pass (then drop this mark)",
+    "archive.probe_command and archive.self_command makes this pass (then drop this mark)",
 )
 def test_install_python_runs_the_archive_under_the_other_interpreter(
     pyz: Path, tmp_path: Path

@@ -21,7 +21,7 @@ def install(args: Sequence[str], *, python: str | None = None) -> int:
     import subprocess
     import sys
 
-    from pipguard.zipapp import self_command
+    from pipguard.archive import self_command
 
     command = [*self_command(python or sys.executable), "install", *args]
     code = subprocess.run(command, check=False).returncode

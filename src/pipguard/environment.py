@@ -182,7 +182,7 @@ def describe_python(executable: str | None = None) -> Environment:
     if not os.path.exists(exe):
         raise EnvironmentError_(f"{executable}: no such interpreter")
     try:
-        from pipguard.zipapp import script_command  # _facts has no file of its own in a .pyz
+        from pipguard.archive import script_command  # _facts has no file of its own in a .pyz
 
         code, out, err = _ask(script_command(exe, _facts), timeout=60)
     except OSError as exc:

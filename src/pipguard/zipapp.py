@@ -1,10 +1,11 @@
-"""One file that carries pipguard: ``pipguard zipapp -o pipguard.pyz``, and running from it.
+"""One file that carries pipguard: ``pipguard zipapp -o pipguard.pyz`` builds it.
 
 The archive (the standard library's ``zipapp``) holds pipguard and its pure-Python
 dependencies, copied from where they are installed for the running interpreter, but not pip:
 pip is always the one of the interpreter that runs the file. It holds no ``.dist-info``, so
 neither pip nor ``importlib.metadata`` sees the bundled packages as installed, and zipimport
 writes no bytecode: running the file leaves nothing of pipguard's in the environment.
+Running from it is ``archive.py``'s part.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from importlib.metadata import Distribution
@@ -32,12 +32,6 @@ __all__ = [
     "build",
     "describe_build",
     "plan_bundle",
-    "probe_command",
-    "require_python",
-    "run_archive",
-    "running_archive",
-    "script_command",
-    "self_command",
     "sort_files",
     "supported_pythons",
 ]
@@ -47,8 +41,7 @@ __all__ = [
 DISTRIBUTION = "pip-clobber-guard"
 # Never bundled: pip comes from the interpreter that runs the archive.
 NOT_BUNDLED = frozenset({"pip"})
-MANIFEST = "pipguard/_pyz.json"
-MAIN = "from pipguard.zipapp import run_archive\n\nrun_archive()\n"
+MAIN = "from pipguard.archive import run_archive\n\nrun_archive()\n"
 SHEBANG = "/usr/bin/env python3"
 # Every minor version a Requires-Python or a marker could name; the window is cut from it.
 _MINORS = tuple(f"3.{minor}" for minor in range(0, 30))
@@ -108,11 +101,6 @@ class Built(NamedTuple):
     version: str
     bundle: Bundle
     copied_from: str | None
-
-
-def _minor(version: str) -> tuple[int, int]:
-    major, minor = version.split(".")[:2]
-    return int(major), int(minor)
 
 
 def supported_pythons(requires_python: str | None, current: str) -> tuple[str, ...]:
@@ -390,6 +378,8 @@ def build(output: str) -> Built:
     parent = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(parent):
         raise BuildError(f"{output}: no such directory: {parent}")
+    from pipguard.archive import MANIFEST, running_archive
+
     archive = running_archive()
     if archive is not None:
         return _copy_archive(archive, output, __version__)
@@ -438,7 +428,12 @@ def _copy_archive(archive: str, output: str, version: str) -> Built:
     """From inside an archive, the archive itself is the build: copy it."""
     import shutil
 
-    manifest = _read_manifest()
+    from pipguard.archive import read_manifest
+
+    try:
+        manifest = read_manifest()
+    except (OSError, ValueError) as exc:
+        raise BuildError(f"{archive}: cannot read what it bundles: {exc}") from None
     bundle = Bundle(
         bundled=tuple(
             Bundled(d["name"], d["version"], archive, (), (), ()) for d in manifest["bundled"]
@@ -482,121 +477,3 @@ def describe_build(built: Built) -> list[str]:
             "sources are used (zipimport cannot load extension modules)"
         )
     return lines
-
-
-# Running from an archive.
-
-
-def running_archive() -> str | None:
-    """Return the path of the .pyz this pipguard runs from, or None when it is installed."""
-    import pipguard
-
-    archive = getattr(pipguard.__spec__.loader if pipguard.__spec__ else None, "archive", None)
-    if not isinstance(archive, str):
-        return None
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(archive) as zipped:
-            zipped.getinfo("__main__.py")
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return None  # a zip on sys.path that cannot be run: not ours to re-run
-    return archive
-
-
-def self_command(python: str) -> list[str]:
-    """Return the command that runs this very pipguard under ``python`` (append its arguments).
-
-    From an archive it is the archive, so ``python`` needs no pipguard of its own.
-    """
-    archive = running_archive()
-    return [python, archive] if archive else [python, "-m", "pipguard"]
-
-
-def probe_command(python: str) -> list[str]:
-    """Return a command that prints ``python``'s ``sys.prefix`` if ``self_command`` can run there.
-
-    Installed, pipguard must be importable by ``python``. From an archive, pipguard is imported
-    from the archive, and the archive's Python range is checked (exit 2 and one line on stderr
-    if ``python`` is outside it).
-    """
-    archive = running_archive()
-    if archive is None:
-        return [python, "-c", "import sys, pipguard; print(sys.prefix)"]
-    code = (
-        f"import sys; sys.path.insert(0, {archive!r}); "
-        "from pipguard.zipapp import require_python; require_python(); print(sys.prefix)"
-    )
-    return [python, "-c", code]
-
-
-def script_command(python: str, module: ModuleType) -> list[str]:
-    """Return a command that runs ``module``'s file as a script under ``python``.
-
-    Inside an archive the file has no path of its own: its source goes on the command line
-    (with the working directory left off ``sys.path``, as running a file would).
-    """
-    origin = module.__file__ or ""
-    if os.path.isfile(origin):
-        return [python, origin]
-    source = module.__loader__.get_source(module.__name__)  # type: ignore[union-attr]
-    code = (
-        "import sys; del sys.path[0]; "
-        f"exec(compile({source!r}, {origin!r}, 'exec'), {{'__name__': '__main__'}})"
-    )
-    return [python, "-c", code]
-
-
-def _read_manifest() -> dict[str, Any]:
-    import pkgutil
-
-    data = pkgutil.get_data("pipguard", MANIFEST.split("/", 1)[1])
-    if data is None:
-        raise BuildError(f"{running_archive()}: no {MANIFEST} in it")
-    manifest: dict[str, Any] = json.loads(data)
-    return manifest
-
-
-def require_python() -> None:
-    """Exit with one line on stderr if this interpreter is outside the archive's Python range."""
-    manifest = _read_manifest()
-    low, high = manifest["python"]["min"], manifest["python"]["max"]
-    here = sys.version_info[:2]
-    if _minor(low) <= here and (high is None or here <= _minor(high)):
-        return
-    span = f"{low} and newer" if high is None else f"{low} to {high}"
-    hints = "".join(f"; built without {left['requirement']}" for left in manifest["left_out"])
-    sys.stderr.write(
-        f"pipguard: error: {running_archive()} runs on Python {span}; "
-        f"{sys.executable} is {'.'.join(map(str, sys.version_info[:3]))}{hints}\n"
-    )
-    sys.exit(2)
-
-
-def _require_pip(argv: Sequence[str]) -> None:
-    """Exit with one line if the command needs pip and this interpreter has none."""
-    import importlib.util
-
-    from pipguard.cli import OWN_COMMANDS, PIP_COMMANDS
-
-    first = next((arg for arg in argv if arg in OWN_COMMANDS or arg in PIP_COMMANDS), None)
-    if first in (None, "check", "owner", "zipapp") or importlib.util.find_spec("pip"):
-        return
-    sys.stderr.write(
-        f"pipguard: error: {sys.executable} has no pip, and the archive uses the pip of the "
-        "interpreter that runs it (python -m ensurepip installs one)\n"
-    )
-    sys.exit(2)
-
-
-def run_archive() -> NoReturn:
-    """Run the command line from the archive (its ``__main__.py``) and exit with its code."""
-    require_python()
-    _require_pip(sys.argv[1:])
-    from pipguard.cli import main
-
-    try:
-        code = main(prog=f"python {os.path.basename(sys.argv[0])}")
-    except KeyboardInterrupt:
-        code = 130
-    sys.exit(code)
