@@ -117,10 +117,27 @@ def test_sort_files_keeps_sources_and_licenses_only() -> None:
 integration = pytest.mark.integration
 
 
-class BareVenv:
-    """A real venv that cannot import pipguard: only the pip under test, copied by its RECORD."""
+def compiled_pip(directory: Path) -> Path:
+    """The pip under test, its RECORD's files copied below ``directory`` and compiled once.
 
-    def __init__(self, root: Path, python: str = sys.executable, with_pip: bool = True) -> None:
+    Compiled as pip compiles what it installs: so the first run in a venv writes no bytecode.
+    """
+    pip = metadata.distribution("pip")
+    for path in pip.files or ():
+        source = Path(str(pip.locate_file(path)))
+        # Not its console scripts (outside the site), nor a directory a RECORD names.
+        if not str(path).startswith("..") and source.is_file() and "__pycache__" not in str(path):
+            target = directory / str(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(directory / "pip")], check=True)
+    return directory
+
+
+class BareVenv:
+    """A real venv that cannot import pipguard: only the pip under test (``pip`` a copy of it)."""
+
+    def __init__(self, root: Path, python: str = sys.executable, pip: Path | None = None) -> None:
         subprocess.run([python, "-m", "venv", "--without-pip", str(root)], check=True)
         self.root = root
         self.python = str(root / "bin" / "python")
@@ -128,13 +145,8 @@ class BareVenv:
         self.home.mkdir()
         found = self.run("-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])")
         self.site = Path(found.stdout.strip())
-        if with_pip:
-            pip = metadata.distribution("pip")
-            for path in pip.files or ():
-                if not str(path).startswith(".."):  # its console scripts: not needed here
-                    target = self.site / str(path)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(str(pip.locate_file(path)), target)
+        if pip is not None:
+            shutil.copytree(pip, self.site, dirs_exist_ok=True)
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run this venv's interpreter with a home of its own, no index and no pip cache."""
@@ -163,6 +175,11 @@ def files_below(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+@pytest.fixture(scope="module")
+def pip_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return compiled_pip(tmp_path_factory.mktemp("pip"))
 
 
 @pytest.fixture(scope="module")
@@ -251,9 +268,9 @@ def test_bad_output_is_one_line(tmp_path: Path) -> None:
 
 @integration
 def test_check_clash_install_and_pass_through_leave_nothing_of_pipguard(
-    pyz: Path, tmp_path: Path
+    pyz: Path, pip_copy: Path, tmp_path: Path
 ) -> None:
-    venv = BareVenv(tmp_path / "venv")
+    venv = BareVenv(tmp_path / "venv", pip=pip_copy)
     assert "No module named 'pipguard'" in venv.run("-c", "import pipguard").stderr
     wheels = tmp_path / "wheels"
     jwt = build_wheel(wheels, "jwt", "1.3.1", {"jwt/__init__.py": "OLD = 1\n"})
@@ -294,7 +311,7 @@ def test_check_clash_install_and_pass_through_leave_nothing_of_pipguard(
     assert files_below(venv.root) == after
     # The home holds only what plain pip leaves there too (pip asks rustc its version, and
     # a rustup proxy writes ~/.rustup): no cache or config of pipguard's.
-    control = BareVenv(tmp_path / "control")
+    control = BareVenv(tmp_path / "control", pip=pip_copy)
     assert control.run("-m", "pip", "install", "--no-deps", str(jwt)).returncode == 0
     assert {p.name for p in venv.home.iterdir()} <= {p.name for p in control.home.iterdir()}
     assert [p.name for p in pyz.parent.iterdir()] == ["pipguard.pyz"]  # no bytecode beside it
@@ -304,8 +321,8 @@ def test_check_clash_install_and_pass_through_leave_nothing_of_pipguard(
 def test_check_python_runs_the_facts_script_from_inside_the_archive(
     pyz: Path, tmp_path: Path
 ) -> None:
-    runner = BareVenv(tmp_path / "runner", with_pip=False)
-    other = BareVenv(tmp_path / "other", with_pip=False)
+    runner = BareVenv(tmp_path / "runner")
+    other = BareVenv(tmp_path / "other")
     done = runner.run(str(pyz), "check", "--format", "json", "--python", other.python)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["environment"]["paths"] == [str(other.site)]
@@ -318,10 +335,10 @@ def test_check_python_runs_the_facts_script_from_inside_the_archive(
     "archive.probe_command and archive.self_command makes this pass (then drop this mark)",
 )
 def test_install_python_runs_the_archive_under_the_other_interpreter(
-    pyz: Path, tmp_path: Path
+    pyz: Path, pip_copy: Path, tmp_path: Path
 ) -> None:
-    runner = BareVenv(tmp_path / "runner")
-    target = BareVenv(tmp_path / "target")
+    runner = BareVenv(tmp_path / "runner", pip=pip_copy)
+    target = BareVenv(tmp_path / "target", pip=pip_copy)
     jwt = build_wheel(tmp_path / "wheels", "jwt", "1.3.1", {"jwt/__init__.py": "OLD = 1\n"})
     pyjwt = build_wheel(tmp_path / "wheels", "PyJWT", "2.9.0", {"jwt/__init__.py": "NEW = 2\n"})
     runner_before = files_below(runner.root)
@@ -344,7 +361,7 @@ def test_archive_runs_under_the_oldest_and_newest_python_here(
     low = tuple(map(int, manifest(pyz)["python"]["min"].split(".")))
     usable = sorted(v for v in machine_pythons() if v >= low)
     version = usable[0] if which == "oldest" else usable[-1]
-    venv = BareVenv(tmp_path / "venv", python=machine_pythons()[version], with_pip=False)
+    venv = BareVenv(tmp_path / "venv", python=machine_pythons()[version])
     assert venv.run("-c", "import sys; print(sys.version_info[:2])").stdout.strip() == str(version)
     assert venv.run(str(pyz), "--version").stdout.strip() == f"pipguard {pipguard.__version__}"
     # Two distributions that list one file with different bytes: a table drawn with rich.
@@ -380,3 +397,32 @@ def test_archive_refuses_a_python_below_its_range_in_one_line(pyz: Path, tmp_pat
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert "runs on Python" in done.stderr
+
+
+@integration
+def test_compiled_archive_uses_its_bytecode_here_and_the_sources_elsewhere(
+    tmp_path: Path,
+) -> None:
+    compiled = tmp_path / "compiled.pyz"
+    done = subprocess.run(
+        [sys.executable, "-m", "pipguard", "zipapp", "--compile", "-o", str(compiled)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert manifest(compiled)["bytecode"] == here
+    where = f"import sys; sys.path.insert(0, {str(compiled)!r}); import rich.console as c; "
+    where += "print(c.__file__)"
+    runs = [(sys.version_info[:2], sys.executable)]
+    others = [v for v in machine_pythons() if v != sys.version_info[:2] and v >= (3, 10)]
+    runs += [(v, machine_pythons()[v]) for v in others[-1:]]
+    for version, python in runs:
+        loaded = subprocess.run([python, "-c", where], capture_output=True, text=True, check=True)
+        suffix = ".pyc" if version == sys.version_info[:2] else ".py"
+        assert loaded.stdout.strip().endswith(f"rich/console{suffix}"), (version, loaded.stdout)
+        ran = subprocess.run(
+            [python, str(compiled), "--version"], capture_output=True, text=True, check=False
+        )
+        assert ran.stdout.strip() == f"pipguard {pipguard.__version__}", ran.stderr

@@ -145,6 +145,12 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     zipapp.add_argument(
         "-o", "--output", metavar="FILE", default="pipguard.pyz", help="default: pipguard.pyz"
     )
+    zipapp.add_argument(
+        "--compile",
+        action="store_true",
+        help="add bytecode for this Python: it starts as fast as installed (other versions "
+        "compile the sources at each start); about 2.6 x the size",
+    )
     return parser
 
 
@@ -243,7 +249,7 @@ def _cmd_zipapp(args: argparse.Namespace) -> int:
     from pipguard.zipapp import BuildError, build, describe_build
 
     try:
-        built = build(args.output)
+        built = build(args.output, bytecode=args.compile)
     except BuildError as exc:
         raise UsageError(str(exc)) from None
     for line in describe_build(built):

@@ -101,6 +101,7 @@ class Built(NamedTuple):
     version: str
     bundle: Bundle
     copied_from: str | None
+    bytecode: str | None
 
 
 def supported_pythons(requires_python: str | None, current: str) -> tuple[str, ...]:
@@ -327,11 +328,39 @@ def _licenses_text(bundle: Bundle) -> str:
     return "".join(parts)
 
 
-def _manifest(version: str, bundle: Bundle) -> dict[str, Any]:
+def _bytecode(wanted: bool) -> str | None:
+    return ".".join(map(str, sys.version_info[:2])) if wanted else None
+
+
+def _compile(directory: str) -> None:
+    """Write ``x.pyc`` beside every ``x.py``, where zipimport looks (unchecked: never stale)."""
+    import py_compile
+
+    for current, _, names in os.walk(directory):
+        for name in names:
+            source = os.path.join(current, name)
+            if not name.endswith(".py") or source == os.path.join(directory, "__main__.py"):
+                continue
+            arcname = os.path.relpath(source, directory).replace(os.sep, "/")
+            try:
+                py_compile.compile(
+                    source,
+                    cfile=source + "c",
+                    dfile=arcname,
+                    doraise=True,
+                    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+                )
+            except py_compile.PyCompileError as exc:
+                raise BuildError(f"{arcname}: does not compile: {exc.msg}") from None
+
+
+def _manifest(version: str, bundle: Bundle, bytecode: bool) -> dict[str, Any]:
     return {
         "version": 1,
         "pipguard": version,
         "built_with": ".".join(map(str, sys.version_info[:3])),
+        # The Python whose .pyc files it holds; others compile its sources at each start.
+        "bytecode": _bytecode(bytecode),
         "python": {
             "min": bundle.pythons[0],
             # None: no newer version is known to be excluded.
@@ -355,6 +384,8 @@ def _stage(directory: str, members: Iterable[tuple[str, str | bytes]], stamp: fl
         if isinstance(source, bytes):
             with open(target, "wb") as f:
                 f.write(source)
+        elif os.path.isdir(source):  # a RECORD row that names a directory (pip 26.3's has one)
+            continue
         else:
             shutil.copyfile(source, target)
         os.chmod(target, 0o644)
@@ -366,8 +397,12 @@ def _stage(directory: str, members: Iterable[tuple[str, str | bytes]], stamp: fl
             os.utime(os.path.join(current, name), (stamp, stamp))
 
 
-def build(output: str) -> Built:
-    """Write the archive to ``output`` (replacing it whole) and describe what it holds."""
+def build(output: str, *, bytecode: bool = False) -> Built:
+    """Write the archive to ``output`` (replacing it whole) and describe what it holds.
+
+    With ``bytecode``, each module's ``.pyc`` for the running Python goes beside its source:
+    that Python then starts as fast as from an installed pipguard, others compile the sources.
+    """
     import tempfile
     import zipapp
 
@@ -399,7 +434,7 @@ def build(output: str) -> Built:
     for dist in bundle.bundled:
         if dist.name != root.name:
             members += [(path, os.path.join(dist.location, path)) for path in dist.files]
-    manifest = json.dumps(_manifest(__version__, bundle), indent=1) + "\n"
+    manifest = json.dumps(_manifest(__version__, bundle, bytecode), indent=1) + "\n"
     members += [
         (MANIFEST, manifest.encode()),
         ("LICENSES.txt", _licenses_text(bundle).encode()),
@@ -411,6 +446,8 @@ def build(output: str) -> Built:
     try:
         with tempfile.TemporaryDirectory(prefix="pipguard-zipapp-") as staging:
             _stage(staging, members, stamp)
+            if bytecode:
+                _compile(staging)
             zipapp.create_archive(staging, partial, interpreter=SHEBANG, compressed=True)
         umask = os.umask(0)
         os.umask(umask)
@@ -421,7 +458,7 @@ def build(output: str) -> Built:
     finally:
         if os.path.exists(partial):
             os.unlink(partial)
-    return Built(output, os.path.getsize(output), __version__, bundle, None)
+    return Built(output, os.path.getsize(output), __version__, bundle, None, _bytecode(bytecode))
 
 
 def _copy_archive(archive: str, output: str, version: str) -> Built:
@@ -450,7 +487,7 @@ def _copy_archive(archive: str, output: str, version: str) -> Built:
             os.chmod(output, 0o755)
         except OSError as exc:
             raise BuildError(f"{output}: cannot write it: {exc.strerror or exc}") from None
-    return Built(output, os.path.getsize(output), version, bundle, archive)
+    return Built(output, os.path.getsize(output), version, bundle, archive, manifest["bytecode"])
 
 
 def describe_build(built: Built) -> list[str]:
@@ -459,6 +496,8 @@ def describe_build(built: Built) -> list[str]:
     span = f"Python {low}+" if high == _MINORS[-1] else f"Python {low} to {high}"
     others = [f"{d.name} {d.version}" for d in built.bundle.bundled if d.name != DISTRIBUTION]
     source = f" (a copy of {built.copied_from})" if built.copied_from else ""
+    if built.bytecode:
+        span += f" (bytecode for {built.bytecode})"
     lines = [
         f"pipguard: wrote {built.path}{source}: {built.size / 1e6:.1f} MB, pipguard "
         f"{built.version} with {', '.join(others) or 'no dependencies'}; runs on {span} "
