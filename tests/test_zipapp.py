@@ -281,7 +281,9 @@ def test_check_clash_install_and_pass_through_leave_nothing_of_pipguard(
     assert checked.returncode == 0, checked.stderr
     assert files_below(venv.root) == before
 
-    installed = venv.run(str(pyz), "install", "--no-deps", str(jwt))
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"{jwt}\n")
+    installed = venv.run(str(pyz), "install", "--no-deps", "-r", str(requirements))
     assert installed.returncode == 0, installed.stderr
     after = files_below(venv.root)
     gained = {path for path in after if path not in before}
@@ -309,6 +311,9 @@ def test_check_clash_install_and_pass_through_leave_nothing_of_pipguard(
     assert "rich" not in through.stdout.lower()
 
     assert files_below(venv.root) == after
+    removed = venv.run(str(pyz), "uninstall", "-y", "jwt")
+    assert removed.returncode == 0, removed.stderr
+    assert files_below(venv.root) == before  # as it was: nothing of pipguard's, nor of jwt
     # The home holds only what plain pip leaves there too (pip asks rustc its version, and
     # a rustup proxy writes ~/.rustup): no cache or config of pipguard's.
     control = BareVenv(tmp_path / "control", pip=pip_copy)
