@@ -137,7 +137,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
     zipapp = commands.add_parser(
         "zipapp",
-        help="write pipguard and its dependencies (not pip) into one runnable .pyz file",
+        help="pipguard and its dependencies (not pip) in one runnable .pyz file",
         description="Write one file (a zipapp) holding pipguard and its pure-Python "
         "dependencies as installed here, not pip: `python pipguard.pyz install ...` then "
         "guards any environment with that interpreter's pip and leaves nothing in it.",
@@ -149,7 +149,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         "--compile",
         action="store_true",
         help="add bytecode for this Python: it starts as fast as installed (other versions "
-        "compile the sources at each start); about 2.6 x the size",
+        "compile the sources at each start); about 2.7 x the size",
     )
     return parser
 

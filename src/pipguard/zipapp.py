@@ -417,6 +417,10 @@ def build(output: str, *, bytecode: bool = False) -> Built:
 
     archive = running_archive()
     if archive is not None:
+        if bytecode:
+            raise BuildError(
+                f"--compile: {archive} can only be copied; build from an installed pipguard"
+            )
         return _copy_archive(archive, output, __version__)
     root = _installed(DISTRIBUTION)
     if root is None:
