@@ -87,7 +87,7 @@ def script_command(python: str, module: ModuleType) -> list[str]:
         return [python, origin]
     source = module.__loader__.get_source(module.__name__)  # type: ignore[union-attr]
     code = (
-        "import sys; del sys.path[0]; "
+        "import sys; sys.path[:1] == [''] and sys.path.pop(0); "
         f"exec(compile({source!r}, {origin!r}, 'exec'), {{'__name__': '__main__'}})"
     )
     return [python, "-c", code]
