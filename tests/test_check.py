@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from wheels import Venv, build_wheel, record_hash, script_pair
+from wheels import Venv, _outer_site_dirs, build_wheel, outer_path, record_hash, script_pair
 
 pytestmark = pytest.mark.integration
 
@@ -23,6 +23,17 @@ def check_json(venv: Venv, *args: str) -> tuple[int, dict]:
     done = venv.pipguard("check", "--format", "json", *args)
     assert "Traceback" not in done.stderr, done.stderr
     return done.returncode, json.loads(done.stdout)
+
+
+def layer_paths(venv: Venv) -> list[str]:
+    """The site directories a test venv imports from, in sys.path order.
+
+    PYTHONPATH (the test run's directories holding distributions) comes before the venv's own.
+    """
+    outer = dict.fromkeys(
+        os.path.realpath(d) for d in _outer_site_dirs() if any(Path(d).glob("*.dist-info"))
+    )
+    return [*(d for d in outer if d != str(venv.site.resolve())), str(venv.site.resolve())]
 
 
 def clashing_pair(wheel_dir: Path) -> tuple[Path, Path]:
@@ -41,7 +52,7 @@ def test_clean_fresh_venv_exits_0(venv_: Venv) -> None:
     assert doc["version"] == 1
     assert doc["conflicts"] == []
     assert doc["problems"] == []
-    assert doc["environment"]["paths"] == [str(venv_.site.resolve())]
+    assert doc["environment"]["paths"] == layer_paths(venv_)
     assert set(doc) == {
         "version",
         "environment",
@@ -50,8 +61,12 @@ def test_clean_fresh_venv_exits_0(venv_: Venv) -> None:
         "conflicts",
         "modified",
         "missing",
+        "unowned",
+        "dependencies",
+        "startup",
         "problems",
     }
+    assert doc["unowned"] == []
 
 
 @pytest.mark.parametrize("order", ["jwt-first", "pyjwt-first"])
@@ -133,7 +148,8 @@ def test_default_check_hashes_only_the_files_of_real_clashes(
     venv_: Venv, wheel_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Identical overlaps are judged by their RECORD hashes: only differing files are read.
-    from pipguard.check import DiskHasher, run_check
+    from pipguard.check import run_check
+    from pipguard.disk import Disk as DiskHasher
     from pipguard.environment import describe_paths
 
     ns = "__path__ = __import__('pkgutil').extend_path(__path__, __name__)\n"
@@ -240,6 +256,7 @@ def test_another_interpreter_via_python(tmp_path: Path, wheel_dir: Path) -> None
     )
     doc = json.loads(done.stdout)
     assert doc["environment"]["python"] == inner.python
+    # Run without the tests' PYTHONPATH: the venv's own site-packages alone.
     assert doc["environment"]["paths"] == [str(inner.site.resolve())]
     assert [c["winner"] for c in doc["conflicts"]] == ["pyjwt"]
     assert done.returncode == 1
@@ -253,7 +270,11 @@ def test_verify_lists_modified_and_missing(venv_: Venv, wheel_dir: Path) -> None
     )
     (venv_.site / "solo" / "__init__.py").write_text("tampered\n")
     (venv_.site / "solo" / "gone.py").unlink()
-    assert check_json(venv_)[0] == 0  # the default check does not read every file
+    # The default check lists directories, reads no file: it sees what is gone, not changed.
+    code, doc = check_json(venv_)
+    assert code == 1
+    assert doc["modified"] == []
+    assert doc["missing"] == [{"path": "solo/gone.py", "owner": "solo"}]
     code, doc = check_json(venv_, "--verify")
     assert code == 1
     assert doc["modified"] == [{"path": "solo/__init__.py", "owner": "solo"}]
@@ -266,7 +287,10 @@ def test_owner_of_file_and_module(venv_: Venv, wheel_dir: Path) -> None:
     venv_.pip_install(pyjwt)
     done = venv_.pipguard("owner", "jwt")
     assert done.returncode == 0
-    assert done.stdout.strip() == "jwt/: jwt 1.3.1, pyjwt 2.9.0"
+    assert done.stdout.strip() == (
+        "import jwt gives jwt/__init__.py, which jwt 1.3.1 and pyjwt 2.9.0 all list "
+        "(pipguard check: whose copy is on disk)"
+    )
     by_file = venv_.pipguard("owner", "jwt/api_jwt.py")
     assert by_file.stdout.strip().endswith("jwt/api_jwt.py: pyjwt 2.9.0")
     assert venv_.pipguard("owner", "nothing_here").returncode == 1
@@ -312,3 +336,67 @@ def test_project_finds_dot_venv(tmp_path: Path, wheel_dir: Path) -> None:
     )
     assert elsewhere.returncode == 2
     assert "no .venv or venv here" in elsewhere.stderr
+
+
+def test_default_check_compares_the_tree_with_the_records(venv_: Venv, wheel_dir: Path) -> None:
+    files = {f"pkg/a{n}/b/c/m{k}.py": f"V = {n}{k}\n" for n in range(3) for k in range(3)}
+    files.update({"pkg/__init__.py": "", "pkg/a0/b/c/__pycache__/x.cpython-311.pyc": b"\0" * 16})
+    venv_.pip_install(build_wheel(wheel_dir, "deep", "1.0", files))
+    # Damage as a bad uninstall leaves it: a whole directory and one more file gone; bytecode
+    # stripped as slim images do (never missing); leftovers of a killed install.
+    shutil.rmtree(venv_.site / "pkg" / "a1")
+    (venv_.site / "pkg" / "a2" / "b" / "c" / "m0.py").unlink()
+    for cache in venv_.site.glob("pkg/**/__pycache__"):
+        shutil.rmtree(cache)
+    (venv_.site / "pkg" / "a0" / "stray.py").write_text("")
+    half = venv_.site / "halfpkg" / "sub"
+    half.mkdir(parents=True)
+    for n in range(5):
+        (half / f"f{n}.py").write_text("")
+    code, doc = check_json(venv_)
+    assert code == 1
+    assert doc["missing"] == [
+        {"path": path, "owner": "deep"}
+        for path in ["pkg/a1/b/c/m0.py", "pkg/a1/b/c/m1.py", "pkg/a1/b/c/m2.py", "pkg/a2/b/c/m0.py"]
+    ]
+    assert {"path": "pkg/a0/stray.py", "files": 1} in doc["unowned"]
+    assert {"path": "halfpkg", "files": 5} in doc["unowned"]
+    table = venv_.pipguard("check")
+    assert "pkg/a1/b/c/m0.py" in table.stdout
+    assert "halfpkg" in table.stdout
+    assert "4 missing" in table.stderr
+    # Unowned entries alone fail only --strict.
+    for leftover in ("pkg/a0/stray.py",):
+        (venv_.site / leftover).unlink()
+    shutil.rmtree(venv_.site / "deep-1.0.dist-info")
+    code, doc = check_json(venv_)
+    assert doc["missing"] == []
+    assert code == 0, doc
+    assert check_json(venv_, "--strict")[0] == 1
+
+
+def test_an_unlistable_directory_is_unreadable_not_missing(venv_: Venv, wheel_dir: Path) -> None:
+    venv_.pip_install(build_wheel(wheel_dir, "shut", "1.0", {"shut/inner/m.py": "x = 1\n"}))
+    command = [venv_.python, "-m", "pipguard", "check", "--format", "json"]
+    if os.geteuid() == 0:
+        # Root reads a mode-000 directory anyway: drop the permission override, as a user has none.
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv to drop CAP_DAC_OVERRIDE")
+        command = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--", *command]
+    inner = venv_.site / "shut" / "inner"
+    inner.chmod(0)
+    try:
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONPATH": outer_path()},
+        )
+    finally:
+        inner.chmod(0o755)
+    doc = json.loads(done.stdout)
+    assert doc["missing"] == []
+    problems = [p for p in doc["problems"] if p["path"].endswith("shut/inner")]
+    assert [p["message"] for p in problems] == ["cannot be listed: Permission denied"]
+    assert done.returncode == 1

@@ -333,6 +333,7 @@ def test_a_killed_holder_leaves_no_stale_lock(venv_: Venv, wheel_dir: Path) -> N
             "print('held', flush=True); time.sleep(60)",
             str(venv_.site),
         ],
+        env=venv_.env(),
         stdout=subprocess.PIPE,
         text=True,
     )

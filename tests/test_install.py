@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from wheels import Venv, add_wheel_hook, build_wheel, record_hash, script_pair
+from wheels import Venv, add_wheel_hook, build_wheel, outer_path, record_hash, script_pair
 
 pytestmark = pytest.mark.integration
 
@@ -505,7 +505,7 @@ def test_fallback_when_the_hook_cannot_attach(venv_: Venv, jwt_pair: tuple[Path,
     assert venv_.pipguard("install", "--no-deps", str(jwt)).returncode == 0
     # A pip whose install step pipguard does not know: point the bridge at a name pip lacks.
     script = (
-        "import sys, pipguard.pipbridge as bridge; bridge._STEP = 'no_such_step'; "
+        "import sys, pipguard.install.pipbridge as bridge; bridge._STEP = 'no_such_step'; "
         "from pipguard.cli import main; sys.exit(main(sys.argv[1:]))"
     )
     done = venv_.run("-c", script, "install", "--no-deps", str(pyjwt))
@@ -580,8 +580,15 @@ def test_any_top_level_data_directory_goes_to_the_scheme(venv_: Venv, wheel_dir:
 
 def test_python_option_refused_without_pipguard_there(venv_: Venv, tmp_path: Path) -> None:
     bare = Venv(tmp_path / "bare")
-    (bare.site / "_pipguard_tests_outer.pth").unlink()  # a venv with no pipguard in it
-    done = venv_.pipguard("--python", bare.python, "install", "anything")
+    # pipguard runs with the outer directories put on sys.path by hand, so that the bare
+    # venv's interpreter, which inherits the environment, has no pipguard to import.
+    bootstrap = (
+        f"import sys; sys.path[:0] = {outer_path().split(os.pathsep)!r}; "
+        "from pipguard.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    done = venv_.run(
+        "-c", bootstrap, "--python", bare.python, "install", "anything", env={"PYTHONPATH": ""}
+    )
     assert done.returncode == 2
     assert "pipguard is not installed for that interpreter" in done.stderr
 
@@ -699,7 +706,7 @@ def test_ctrl_c_during_the_install_exits_130_with_a_journal(venv_: Venv, wheel_d
     second = build_wheel(wheel_dir, "second", "1.0", {"second.py": ""})
     marker = venv_.root / "first-written"
     journal = venv_.root / "j.json"
-    env = {**os.environ, "PIPGUARD_TEST_SLOW": str(marker), "PIP_NO_INDEX": "1"}
+    env = venv_.env({"PIPGUARD_TEST_SLOW": str(marker)})
     child = subprocess.Popen(
         [
             venv_.python,

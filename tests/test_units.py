@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipguard.detect import Clash, Incoming, Owner, find_clashes, find_transaction_clashes, judge
+from pipguard.checks.clashes import Incoming, find_clashes, find_transaction_clashes, judge
 from pipguard.environment import InstalledDistribution, canonical_name
-from pipguard.guard import UsageError, split_args
+from pipguard.findings import Clash, Owner
+from pipguard.install.options import UsageError, split_args
 from pipguard.ownership import _CLIMB, _ODD_PATH, _clean_rows, _find_hash, build_index
 from pipguard.paths import is_derived_pyc, is_within, resolve_row
 from pipguard.records import RecordEntry, hash_bytes, parse_record, parse_rows
@@ -317,9 +318,9 @@ def test_schemes_after_two_answers_are_pips_own(where: dict[str, str]) -> None:
 
     from pip._internal.locations import get_scheme
 
+    from pipguard.install.pipbridge import _Schemes
+    from pipguard.install.plan import SCHEME_KEYS
     from pipguard.paths import to_posix
-    from pipguard.pipbridge import _Schemes
-    from pipguard.plan import SCHEME_KEYS
 
     schemes = _Schemes(get_scheme, where)
     for name in ["first", "Second_Name", "third.dist", "x-4"]:
@@ -353,7 +354,7 @@ def test_schemes_after_two_answers_are_pips_own(where: dict[str, str]) -> None:
     )
 )
 def test_case_clashes_match_a_brute_force_fold(records: list[tuple[str, list[str]]]) -> None:
-    from pipguard.detect import find_case_clashes
+    from pipguard.checks.case import find_case_clashes
 
     dists = [
         InstalledDistribution(
@@ -450,7 +451,7 @@ def test_metadata_header_reads_as_a_text_file_reads_it(
 
 
 def test_target_skips_are_harmless_only_when_nothing_is_lost() -> None:
-    from pipguard.detect import find_target_skips
+    from pipguard.checks.target import find_target_skips
 
     target = "/env/t"
     installed = [

@@ -117,27 +117,33 @@ def test_sort_files_keeps_sources_and_licenses_only() -> None:
 integration = pytest.mark.integration
 
 
-def compiled_pip(directory: Path) -> Path:
-    """The pip under test, its RECORD's files copied below ``directory`` and compiled once.
+def pip_template(directory: Path) -> BareVenv:
+    """A venv holding the pip under test: its RECORD's files copied, then compiled once.
 
-    Compiled as pip compiles what it installs: so the first run in a venv writes no bytecode.
+    Compiled as pip compiles what it installs, so a first run writes no bytecode; its
+    console scripts too, so ``check`` finds every file pip's RECORD lists.
     """
+    template = BareVenv(directory / "template")
     pip = metadata.distribution("pip")
     for path in pip.files or ():
         source = Path(str(pip.locate_file(path)))
-        # Not its console scripts (outside the site), nor a directory a RECORD names.
-        if not str(path).startswith("..") and source.is_file() and "__pycache__" not in str(path):
-            target = directory / str(path)
+        target = Path(os.path.normpath(template.site / str(path)))
+        # Not a directory a RECORD names, nor bytecode: compileall writes this Python's.
+        if source.is_file() and "__pycache__" not in str(path):
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(directory / "pip")], check=True)
-    return directory
+    subprocess.run(
+        [template.python, "-m", "compileall", "-q", str(template.site / "pip")], check=True
+    )
+    return template
 
 
 class BareVenv:
-    """A real venv that cannot import pipguard: only the pip under test (``pip`` a copy of it)."""
+    """A real venv that cannot import pipguard; with ``pip``, a copy of that template's pip."""
 
-    def __init__(self, root: Path, python: str = sys.executable, pip: Path | None = None) -> None:
+    def __init__(
+        self, root: Path, python: str = sys.executable, pip: BareVenv | None = None
+    ) -> None:
         subprocess.run([python, "-m", "venv", "--without-pip", str(root)], check=True)
         self.root = root
         self.python = str(root / "bin" / "python")
@@ -146,7 +152,9 @@ class BareVenv:
         found = self.run("-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])")
         self.site = Path(found.stdout.strip())
         if pip is not None:
-            shutil.copytree(pip, self.site, dirs_exist_ok=True)
+            shutil.copytree(pip.site, self.site, dirs_exist_ok=True)
+            for script in (pip.root / "bin").glob("pip*"):
+                shutil.copy2(script, root / "bin" / script.name)
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run this venv's interpreter with a home of its own, no index and no pip cache."""
@@ -178,8 +186,8 @@ def files_below(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def pip_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return compiled_pip(tmp_path_factory.mktemp("pip"))
+def pip_copy(tmp_path_factory: pytest.TempPathFactory) -> BareVenv:
+    return pip_template(tmp_path_factory.mktemp("pip"))
 
 
 @pytest.fixture(scope="module")
@@ -268,7 +276,7 @@ def test_bad_output_is_one_line(tmp_path: Path) -> None:
 
 @integration
 def test_check_clash_install_and_pass_through_leave_nothing_of_pipguard(
-    pyz: Path, pip_copy: Path, tmp_path: Path
+    pyz: Path, pip_copy: BareVenv, tmp_path: Path
 ) -> None:
     venv = BareVenv(tmp_path / "venv", pip=pip_copy)
     assert "No module named 'pipguard'" in venv.run("-c", "import pipguard").stderr
@@ -334,13 +342,35 @@ def test_check_python_runs_the_facts_script_from_inside_the_archive(
 
 
 @integration
+def test_facts_from_inside_the_archive_are_the_facts_of_the_file(pyz: Path, tmp_path: Path) -> None:
+    other = BareVenv(tmp_path / "other")
+    ask = (
+        f"import sys; sys.path.insert(0, {str(pyz)!r}); "
+        "import json; from pipguard import _facts, archive; "
+        "print(json.dumps(archive.script_command(sys.argv[1], _facts)))"
+    )
+    built = subprocess.run(
+        [sys.executable, "-c", ask, other.python], capture_output=True, text=True, check=True
+    )
+    command = json.loads(built.stdout)
+    assert command[1] == "-c"
+    from_archive = subprocess.run(command, capture_output=True, text=True, check=True, cwd=tmp_path)
+    from pipguard import _facts
+
+    from_file = subprocess.run(
+        [other.python, _facts.__file__], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert json.loads(from_archive.stdout) == json.loads(from_file.stdout)
+
+
+@integration
 @pytest.mark.xfail(
     strict=True,
-    reason="guard._run_under_python still probes for and runs `EXE -m pipguard`; wiring it to "
-    "archive.probe_command and archive.self_command makes this pass (then drop this mark)",
+    reason="install.options.run_under_python still probes for and runs `EXE -m pipguard`; wiring "
+    "it to archive.probe_command and archive.self_command makes this pass (then drop this mark)",
 )
 def test_install_python_runs_the_archive_under_the_other_interpreter(
-    pyz: Path, pip_copy: Path, tmp_path: Path
+    pyz: Path, pip_copy: BareVenv, tmp_path: Path
 ) -> None:
     runner = BareVenv(tmp_path / "runner", pip=pip_copy)
     target = BareVenv(tmp_path / "target", pip=pip_copy)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipguard.plan import WheelError, read_wheel
+from pipguard.install.plan import WheelError, read_wheel
 from pipguard.zipindex import Unusual, read_index
 
 from wheels import build_wheel
@@ -43,7 +43,12 @@ def test_the_index_reads_what_zipfile_reads(
     members: list[tuple[str, bytes, int]], comment: bytes
 ) -> None:
     data = _archive(members, comment)
-    index = read_index(io.BytesIO(data))
+    try:
+        index = read_index(io.BytesIO(data))
+    except Unusual:
+        # A comment holding the end record's signature hides the real one: left to zipfile.
+        assert b"PK\x05\x06" in comment
+        return
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert index.names == archive.namelist()
         for name in set(index.names):

@@ -6,6 +6,7 @@ import base64
 import csv
 import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -31,15 +32,20 @@ def build_wheel(
     console_scripts: Mapping[str, str] | None = None,
     purelib: bool = True,
     record_override: str | None = None,
+    requires: Sequence[str] = (),
 ) -> Path:
-    """Write ``name-version-py3-none-any.whl`` holding ``files`` and a correct RECORD."""
+    """Write ``name-version-py3-none-any.whl`` holding ``files`` and a correct RECORD.
+
+    ``requires``: its METADATA's ``Requires-Dist`` values, one line each.
+    """
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
     contents: dict[str, bytes] = {
         path: data.encode() if isinstance(data, str) else data
         for path, data in (files or {}).items()
     }
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n"
+    fields = "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{fields}\n"
     contents[f"{info}/METADATA"] = metadata.encode()
     contents[f"{info}/WHEEL"] = (
         "Wheel-Version: 1.0\nGenerator: pipguard-tests\n"
@@ -65,8 +71,18 @@ def build_wheel(
 
 
 def _outer_site_dirs() -> list[str]:
+    """The test run's own site directories, and wherever pipguard imports from (a checkout)."""
+    import pipguard
+
     paths = sysconfig.get_paths()
-    return sorted({paths["purelib"], paths["platlib"]})
+    found = sorted({paths["purelib"], paths["platlib"]})
+    home = str(Path(pipguard.__file__).resolve().parent.parent)
+    return found if home in found else [*found, home]
+
+
+def outer_path() -> str:
+    """PYTHONPATH that shows a test venv's interpreter the test run's pip, pipguard and rich."""
+    return os.pathsep.join(_outer_site_dirs())
 
 
 def script_pair(directory: Path) -> tuple[Path, Path]:
@@ -131,8 +147,9 @@ class Venv:
     """A real venv that also sees the test environment's packages (pip, pipguard, rich).
 
     The test environment is itself a venv under tox, and a nested venv's system site is the base
-    interpreter's: so a ``.pth`` adds the outer site directories (after the venv's own). pip and
-    pipguard then run at the versions under test, and install into this venv only.
+    interpreter's: so PYTHONPATH names the outer site directories. pip and pipguard then run at
+    the versions under test, and install into this venv only. (Not a ``.pth``: its import line
+    would be startup code no RECORD lists, which check rightly fails on.)
     """
 
     def __init__(self, root: Path) -> None:
@@ -148,8 +165,20 @@ class Venv:
             check=True,
         )
         self.site = Path(out.stdout.strip())
-        outer = "; ".join(f"site.addsitedir({d!r})" for d in _outer_site_dirs())
-        (self.site / "_pipguard_tests_outer.pth").write_text(f"import site; {outer}\n")
+
+    def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment tests run this venv's interpreter with: no index, 80 columns."""
+        full_env = {
+            **os.environ,
+            "PIP_NO_INDEX": "1",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "NO_COLOR": "1",
+            "COLUMNS": "80",
+            "PYTHONPATH": outer_path(),
+        }
+        full_env.pop("FORCE_COLOR", None)
+        full_env.update(extra or {})
+        return full_env
 
     def run(
         self,
@@ -159,15 +188,7 @@ class Venv:
         cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run this venv's interpreter with ``args`` and capture its output."""
-        full_env = {
-            **os.environ,
-            "PIP_NO_INDEX": "1",
-            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-            "NO_COLOR": "1",
-            "COLUMNS": "80",
-        }
-        full_env.pop("FORCE_COLOR", None)
-        full_env.update(env or {})
+        full_env = self.env(env)
         return subprocess.run(
             [self.python, *args], capture_output=True, text=True, check=check, env=full_env, cwd=cwd
         )
@@ -181,7 +202,38 @@ class Venv:
         self, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run ``python -m pipguard`` in this venv."""
-        return self.run("-m", "pipguard", *args, env=env, cwd=cwd)
+        done = self.run("-m", "pipguard", *args, env=env, cwd=cwd)
+        if os.environ.get("PIPGUARD_CAPTURE"):
+            capture_outputs(Path(os.environ["PIPGUARD_CAPTURE"]), args, done)
+        return done
+
+
+def capture_outputs(
+    into: Path, args: Sequence[str], done: subprocess.CompletedProcess[str]
+) -> None:
+    """Append one run's JSON documents (check's stdout, the journal) to ``into``.
+
+    tests/compare_outputs.py runs the suite at two commits with this on and compares the files:
+    a refactoring must leave every document pipguard writes as it was.
+    """
+    documents: dict[str, object] = {"exit": done.returncode}
+    if "json" in args:
+        try:
+            documents["stdout"] = json.loads(done.stdout)
+        except ValueError:
+            documents["stdout"] = None
+    if "--journal" in args:
+        journal = list(args)[list(args).index("--journal") + 1]
+        try:
+            documents["journal"] = (
+                json.loads(done.stdout) if journal == "-" else json.loads(Path(journal).read_text())
+            )
+        except (OSError, ValueError):
+            documents["journal"] = None
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
+    record = {"test": test, "args": list(args), **documents}
+    with open(into, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, sort_keys=True) + "\n")
 
 
 def python_version() -> str:

@@ -79,15 +79,17 @@ def probe_command(python: str) -> list[str]:
 def script_command(python: str, module: ModuleType) -> list[str]:
     """Return a command that runs ``module``'s file as a script under ``python``.
 
-    Inside an archive the file has no path of its own: its source goes on the command line
-    (with the working directory left off ``sys.path``, as running a file would).
+    Inside an archive the file has no path of its own: its source goes on the command line,
+    and the file's directory takes the working directory's place first on ``sys.path``, as
+    running the file would put it.
     """
     origin = module.__file__ or ""
     if os.path.isfile(origin):
         return [python, origin]
     source = module.__loader__.get_source(module.__name__)  # type: ignore[union-attr]
+    here = os.path.dirname(origin)
     code = (
-        "import sys; sys.path[:1] == [''] and sys.path.pop(0); "
+        f"import sys\nif sys.path[:1] == ['']: sys.path[0] = {here!r}\n"
         f"exec(compile({source!r}, {origin!r}, 'exec'), {{'__name__': '__main__'}})"
     )
     return [python, "-c", code]

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
+    from pipguard.check import CheckResult
+    from pipguard.checks.imports import Shadowed
+    from pipguard.policy import Rules
+
 __all__ = ["main"]
 
 EXIT_OK = 0
@@ -112,6 +116,13 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         "--strict", action="store_true", help="fail on identical overlaps and case-only clashes too"
     )
     check.add_argument(
+        "--allow-startup",
+        metavar="NAME",
+        action="append",
+        help="let NAME's startup code (.pth import lines, sitecustomize) pass (repeatable; "
+        "also PIPGUARD_ALLOW_STARTUP, space-separated)",
+    )
+    check.add_argument(
         "--verify",
         action="store_true",
         help="also hash every file against its RECORD (reads everything)",
@@ -184,48 +195,84 @@ def _console(stderr: bool = False) -> Console:
     return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=False)
 
 
+def _check_rules(args: argparse.Namespace, env: Environment) -> Rules:
+    from pipguard.environment import canonical_name
+    from pipguard.policy import Rules
+
+    allow = [*os.environ.get("PIPGUARD_ALLOW_STARTUP", "").split(), *(args.allow_startup or [])]
+    return Rules(
+        allow_startup=frozenset(canonical_name(name) for name in allow),
+        strict=args.strict,
+        case_insensitive=env.case_insensitive,
+    )
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from pipguard.check import run_check
+    from pipguard.policy import fails_check
     from pipguard.render import check_summary, check_to_json
 
     env = _environment(args)
     if not env.scan_dirs:
         raise UsageError("no site-packages directory found to audit")
+    rules = _check_rules(args, env)
     result = run_check(env, full_verify=args.verify)
     if args.format == "json":
-        sys.stdout.write(json.dumps(check_to_json(result), indent=2) + "\n")
+        sys.stdout.write(json.dumps(check_to_json(result, rules), indent=2) + "\n")
     else:
-        from pipguard.render import clash_tables, file_state_table, problem_table
-
-        console = _console()
-        # No interpreter (--path): pipguard uninstall and repair cannot reach the directory.
-        directory = env.python is None
-        for table in clash_tables(result.clashes, verbose=args.verbose, directory=directory):
-            console.print(table)
-        if result.modified:
-            console.print(file_state_table("modified", result.modified))
-        if result.missing:
-            console.print(file_state_table("missing", result.missing))
-        if result.problems:
-            console.print(problem_table(result.problems, env.scan_dirs))
+        _print_check(result, rules, verbose=args.verbose)
     print(check_summary(result), file=sys.stderr)
-    case_fails = args.strict or env.case_insensitive
-    failing = (
-        any(c.kind == "differing" or (c.kind == "case" and case_fails) for c in result.clashes)
-        or (args.strict and any(c.kind == "identical" for c in result.clashes))
-        or result.problems
-        or result.modified
-        or result.missing
+    return EXIT_FINDINGS if fails_check(result.findings, rules) else EXIT_OK
+
+
+def _print_check(result: CheckResult, rules: Rules, *, verbose: bool) -> None:
+    """Print check's tables: clashes by top-level name, then one section per kind."""
+    from pipguard.policy import allowed
+    from pipguard.render import (
+        clash_tables,
+        dependency_table,
+        file_state_table,
+        problem_table,
+        shadowed_table,
+        startup_table,
+        unlisted_table,
     )
-    return EXIT_FINDINGS if failing else EXIT_OK
+
+    env = result.environment
+    console = _console()
+    # No interpreter (--path): pipguard uninstall and repair cannot reach the directory.
+    directory = env.python is None
+    for table in clash_tables(result.clashes, verbose=verbose, directory=directory):
+        console.print(table)
+    shadowed = [s for s in result.shadowed if verbose or not allowed(s, rules)]
+    if shadowed:
+        console.print(shadowed_table(shadowed))
+    code = [s for s in result.startup if s.code and (verbose or not allowed(s, rules))]
+    if code:
+        console.print(startup_table(code))
+    if result.modified:
+        console.print(file_state_table("modified", result.modified))
+    if result.missing:
+        console.print(file_state_table("missing", result.missing))
+    if result.unlisted:
+        console.print(unlisted_table(result.unlisted))
+    if result.dependencies:
+        console.print(dependency_table(result.dependencies))
+    if result.problems:
+        console.print(problem_table(result.problems, env.scan_dirs))
 
 
 def _cmd_owner(args: argparse.Namespace) -> int:
     from pipguard.check import scan
-    from pipguard.owner import find_owners
+    from pipguard.disk import Disk
+    from pipguard.owner import find_owners, import_answer
 
     env = _environment(args)
     _, index, _ = scan(env)
+    looks_like_path = "/" in args.target or os.path.exists(args.target)
+    answer = None if looks_like_path else import_answer(index, env, args.target, Disk(env.roots))
+    if answer is not None:
+        return _print_import_answer(args, *answer)
     matches = find_owners(index, env, args.target, os.getcwd())
     if args.format == "json":
         doc = [
@@ -242,6 +289,46 @@ def _cmd_owner(args: argparse.Namespace) -> int:
     if not matches:
         print(f"pipguard: no installed distribution owns {one_line(args.target)}", file=sys.stderr)
         return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _print_import_answer(
+    args: argparse.Namespace,
+    resolved: Shadowed,
+    module: str | None,
+    owners: list[tuple[str, str]],
+) -> int:
+    """Say which distribution ``import NAME`` gives, and which claims it never reaches."""
+    from pipguard.render import one_line, shadowed_to_json
+
+    if args.format == "json":
+        doc = shadowed_to_json(resolved)
+        doc.pop("kind")
+        if module is not None:
+            doc["module"] = {
+                "path": module,
+                "owners": [{"name": n, "version": v} for n, v in owners],
+            }
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return EXIT_OK
+    given = [o for o in resolved.owners if o.imported and o.path == resolved.path]
+    if resolved.stdlib:
+        said = "the standard library's"
+    elif len(given) > 1:
+        # Several list the file imported: a clash, whose copy is on disk is check's to say.
+        names = " and ".join(sorted(f"{o.name} {o.version}" for o in given))
+        said = f"{resolved.path}, which {names} all list (pipguard check: whose copy is on disk)"
+    elif given:
+        said = f"{given[0].name} {given[0].version} ({given[0].path})"
+    else:
+        said = resolved.winner
+    print(one_line(f"import {resolved.import_name} gives {said}"))
+    if module is not None:
+        names = ", ".join(f"{n} {v}" for n, v in owners)
+        print(one_line(f"import {args.target} loads {module}: {names}"))
+    for owner in resolved.owners:
+        if not owner.imported:
+            print(one_line(f"  {owner.name} {owner.version} ({owner.path}): never imported"))
     return EXIT_OK
 
 
@@ -295,14 +382,14 @@ def main(argv: Sequence[str] | None = None, prog: str = "pipguard") -> int:
             reconfigure(errors="backslashreplace")
     first = next((arg for arg in args_list if arg in OWN_COMMANDS or arg in PIP_COMMANDS), None)
     if first in PIP_COMMANDS:
-        from pipguard import pipbridge
+        from pipguard.install import pipbridge
 
         return pipbridge.run_pip(args_list)
     if first in ("install", "uninstall", "repair"):
         if first == "install":
-            from pipguard.guard import install_main as run
+            from pipguard.install.command import install_main as run
         else:
-            from pipguard.remove import repair_main, uninstall_main
+            from pipguard.install.remove import repair_main, uninstall_main
 
             run = uninstall_main if first == "uninstall" else repair_main
         with _errors("--debug" in args_list) as code:

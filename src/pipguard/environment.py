@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import IO, Any, NamedTuple
 
 from pipguard import _facts
+from pipguard.layers import ImportSystem, Layer, import_system, plan_layers
 from pipguard.paths import is_within, to_posix
 from pipguard.records import RecordEntry, parse_installed_files, parse_record
 
@@ -26,6 +27,7 @@ __all__ = [
     "describe_paths",
     "describe_python",
     "header_fields",
+    "marker_environment",
     "read_distributions",
 ]
 
@@ -53,6 +55,13 @@ class Environment(NamedTuple):
     # A pip --target directory: pip wrote its RECORDs in a temporary home, relative to its
     # lib/python, so a script shows as ../../bin/tool where the target holds bin/tool.
     target_layout: bool = False
+    # The PEP 508 marker environment of another interpreter (--python); None: the running one's.
+    markers: Mapping[str, str] | None = None
+    # scan_dirs with where each comes from, in sys.path order (see layers.py); roots are what
+    # pipguard may read, write_roots the part it may change (never a base interpreter's site).
+    layers: tuple[Layer, ...] = ()
+    write_roots: tuple[str, ...] = ()
+    imports: ImportSystem | None = None  # None: plain directories, no interpreter
 
 
 class InstalledDistribution(NamedTuple):
@@ -104,79 +113,45 @@ def _absolute(path: str) -> str:
 
 
 def _from_facts(facts: dict[str, Any], extra_dirs: Iterable[str] = ()) -> Environment:
-    paths: dict[str, str] = {k: v for k, v in facts["paths"].items() if v}
-    scan: list[str] = []
-    wanted = (paths.get("purelib"), paths.get("platlib"), facts.get("user_site"), *extra_dirs)
-    for candidate in wanted:
-        if candidate and os.path.isdir(candidate):
-            resolved = _absolute(candidate)
-            if resolved not in scan:
-                scan.append(resolved)
-    roots: list[str] = []
-    for candidate in (facts.get("prefix"), facts.get("exec_prefix"), facts.get("user_base"), *scan):
-        if candidate:
-            resolved = _absolute(candidate)
-            if not is_within(resolved, roots):
-                roots = [r for r in roots if not is_within(r, [resolved])] + [resolved]
-    scheme = {key: _absolute(value) for key, value in paths.items()}
+    plan = plan_layers(facts, _absolute, os.path.isdir, extra_dirs)
+    scheme = {key: _absolute(value) for key, value in facts["paths"].items() if value}
+    markers = facts.get("markers")
+    if markers is not None and not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in markers.items()
+    ):
+        raise TypeError("markers")
     return Environment(
         python=facts.get("python"),
-        scan_dirs=tuple(scan),
-        roots=tuple(roots),
+        scan_dirs=tuple(layer.path for layer in plan.layers),
+        roots=plan.roots,
         scheme=scheme,
         case_insensitive=bool(facts.get("case_insensitive")),
+        markers=markers,
+        layers=plan.layers,
+        write_roots=plan.write_roots,
+        imports=import_system(facts),
     )
 
 
-def _ask(command: list[str], timeout: float, limit: int = 1 << 20) -> tuple[int, str, str]:
-    """Run ``command``; return its exit code, output and error output, each read up to ``limit``.
+def marker_environment(env: Environment) -> dict[str, str]:
+    """Return the PEP 508 marker environment requirements are evaluated in for ``env``.
 
-    Raises TimeoutError when it runs past ``timeout`` and OverflowError when it says more than
-    ``limit`` bytes on either stream: a program that is no Python can run forever, or talk.
+    The target interpreter's, as it described itself; for the running interpreter (and for
+    plain directories, which have none of their own) the running one's, computed now.
     """
-    import subprocess  # only another interpreter needs it: the usual check never does
-    import threading
-
-    proc = subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    said: dict[str, bytes] = {}
-
-    def drain(key: str, stream: IO[bytes]) -> None:
-        said[key] = data = stream.read(limit + 1)
-        if len(data) > limit:
-            proc.kill()
-
-    streams = {"out": proc.stdout, "err": proc.stderr}
-    readers = [
-        threading.Thread(target=drain, args=(key, stream), daemon=True)
-        for key, stream in streams.items()
-    ]
-    for reader in readers:
-        reader.start()
-    try:
-        code = proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise TimeoutError from None
-    finally:
-        for reader in readers:
-            reader.join(5)
-        for stream in streams.values():
-            if stream is not None:
-                stream.close()
-    out, err = said.get("out", b""), said.get("err", b"")
-    if len(out) > limit or len(err) > limit:
-        raise OverflowError
-    return code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    return dict(env.markers) if env.markers is not None else _facts.marker_environment()
 
 
-def describe_python(executable: str | None = None) -> Environment:
-    """Describe the environment of ``executable``, or of the running interpreter when None."""
+def describe_python(executable: str | None = None, *, timeout: float = 60.0) -> Environment:
+    """Describe the environment of ``executable``, or of the running interpreter when None.
+
+    ``executable`` is run with ``timeout`` seconds to answer and 1 MiB to say it in.
+    """
     if executable is None:
         return _from_facts(_facts.facts())
     import shutil  # only for --python: 2 ms a check otherwise
+
+    from pipguard.probe import ProbeOverflow, ProbeTimeout, run_bounded  # and subprocess
 
     exe = executable if os.sep in executable else (shutil.which(executable) or executable)
     if not os.path.exists(exe):
@@ -184,22 +159,23 @@ def describe_python(executable: str | None = None) -> Environment:
     try:
         from pipguard.archive import script_command  # _facts has no file of its own in a .pyz
 
-        code, out, err = _ask(script_command(exe, _facts), timeout=60)
-    except OSError as exc:
-        raise EnvironmentError_(f"{executable}: cannot run it: {exc.strerror}") from None
-    except TimeoutError:
-        raise EnvironmentError_(f"{executable}: did not answer within 60 s") from None
-    except OverflowError:
+        command = script_command(exe, _facts)
+        code, out, err = run_bounded(command, timeout=timeout, limit=1 << 20)
+    except ProbeTimeout:
+        raise EnvironmentError_(f"{executable}: did not answer within {timeout:g} s") from None
+    except ProbeOverflow:
         raise EnvironmentError_(
             f"{executable}: answered with more than 1 MiB; not a Python interpreter"
         ) from None
+    except OSError as exc:
+        raise EnvironmentError_(f"{executable}: cannot run it: {exc.strerror or exc}") from None
     if code != 0:
         last = (err.strip().splitlines() or ["no output"])[-1]
         raise EnvironmentError_(f"{executable}: failed to describe itself: {last}")
     try:
         facts = json.loads(out)
         return _from_facts(facts)
-    except (json.JSONDecodeError, AttributeError, KeyError, TypeError):
+    except (ValueError, AttributeError, KeyError, TypeError):  # ValueError: JSON, or a NUL
         raise EnvironmentError_(
             f"{executable}: did not describe itself as a Python interpreter would"
         ) from None
@@ -221,6 +197,8 @@ def describe_paths(directories: Iterable[str]) -> Environment:
         scheme={"purelib": dirs[0], "platlib": dirs[0]} if dirs else {},
         case_insensitive=sys.platform in ("darwin", "win32"),
         target_layout=True,
+        layers=tuple(Layer(d, "given", True) for d in dirs),
+        write_roots=tuple(dirs),
     )
 
 

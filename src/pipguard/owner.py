@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from pipguard.environment import Environment
 from pipguard.ownership import OwnershipIndex
 from pipguard.paths import relative_to, to_posix
 
-__all__ = ["find_owners"]
+if TYPE_CHECKING:
+    from pipguard.checks.imports import Shadowed
+    from pipguard.disk import Disk
+
+__all__ = ["find_owners", "import_answer"]
 
 Owners = list[tuple[str, str]]
 
@@ -55,3 +60,34 @@ def find_owners(
                 for owner in _owners_of(index, path):
                     group.setdefault(owner)
     return [(path, sorted(owners)) for path, owners in sorted(found.items())]
+
+
+def import_answer(
+    index: OwnershipIndex, env: Environment, name: str, disk: Disk
+) -> tuple[Shadowed, str | None, Owners] | None:
+    """Return what ``import name`` gives: the top-level resolution, and for a dotted name the
+    file of the submodule it loads with that file's owners. None when no distribution offers
+    the top-level name."""
+    from pipguard.checks import shadowing
+    from pipguard.checks.imports import build_site_dirs, resolve_import
+
+    top, _, rest = name.partition(".")
+    if not top.isidentifier():
+        return None
+    imports = env.imports
+    search = imports.path if imports is not None else env.scan_dirs
+    suffixes = shadowing.suffixes_of(imports)
+    sites = build_site_dirs(search, shadowing.installed_listings(index))
+    stdlib = imports.stdlib_module_names if imports else frozenset()
+    resolved = resolve_import(top, sites, suffixes, stdlib, shadowing.declares_namespace(disk))
+    if resolved is None or resolved.path is None or resolved.site is None or not rest:
+        return (resolved, None, []) if resolved is not None else None
+    package = f"{resolved.site}/{top}/" + "/".join(rest.split("."))
+    for candidate in (
+        *(f"{package}/__init__{suffix}" for suffix in suffixes.ordered),
+        *(f"{package}{suffix}" for suffix in suffixes.ordered),
+    ):
+        owners = _owners_of(index, candidate)
+        if owners:
+            return resolved, relative_to(candidate, resolved.site), owners
+    return resolved, None, []

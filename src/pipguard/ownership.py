@@ -8,7 +8,7 @@ from itertools import compress, repeat
 from operator import ne
 
 from pipguard.environment import InstalledDistribution, Problem
-from pipguard.paths import is_within, plain_path_pattern, resolve_row
+from pipguard.paths import is_derived_pyc, is_within, plain_path_pattern, resolve_row
 from pipguard.records import SHA256_PATTERN, parse_installed_files, record_hashes, record_rows
 
 __all__ = ["OwnershipIndex", "Row", "build_index"]
@@ -45,6 +45,10 @@ class OwnershipIndex:
         self._asked: set[int] = set()
         # Keys that str.lower changes (with repeats), gathered as rows come in.
         self._folding: list[str] = []
+        # number -> every key its RECORD gave, in order (the import-name check reads them).
+        self._keys: dict[int, list[str]] = {}
+        # Keys of byte-code caches (``__pycache__/*.pyc``, with repeats), likewise.
+        self._bytecode: list[str] = []
 
     def key(self, path: str) -> str:
         """Return the key of absolute ``path``: relative to ``root`` if inside it."""
@@ -89,6 +93,10 @@ class OwnershipIndex:
         # context str.lower looks at): those keys were noted as the rows came in.
         return list(map(self.path_of, dict.fromkeys(self._folding)))
 
+    def bytecode(self) -> list[str]:
+        """Return every indexed ``__pycache__/*.pyc`` path, each once."""
+        return list(map(self.path_of, dict.fromkeys(self._bytecode)))
+
     def __len__(self) -> int:
         return len(self.single)
 
@@ -109,12 +117,19 @@ class OwnershipIndex:
             rows = self._rows[number] = record_hashes(text)[0]
         return rows.get(row)
 
+    def keys_of(self, number: int) -> list[str]:
+        """Return the keys distribution ``number``'s RECORD lists (relative to ``root``)."""
+        return self._keys.get(number, [])
+
     def _add(self, number: int, prefix: str, rows: list[str]) -> None:
         """Add distribution ``number``'s plain rows, whose keys are ``prefix`` + row."""
         keys = list(map(prefix.__add__, rows)) if prefix else rows
+        self._keys[number] = keys
         joined = "\n".join(keys)
         if joined.lower() != joined:
             self._folding += compress(keys, map(ne, keys, map(str.lower, keys)))
+        if "__pycache__/" in joined:
+            self._bytecode += _BYTECODE.findall(joined)
         # One dict operation per row, in C: setdefault answers the owner a key already had.
         taken = list(map(self.single.setdefault, keys, repeat(number)))
         if taken.count(number) != len(taken):
@@ -126,6 +141,8 @@ class OwnershipIndex:
         first = self.single.setdefault(key, number)
         if first == number and key.lower() != key:
             self._folding.append(key)
+        if first == number and is_derived_pyc(key):
+            self._bytecode.append(key)
         if first == _SHARED:
             many = self.shared[key]
             if number not in many:
@@ -133,6 +150,10 @@ class OwnershipIndex:
         elif first != number:
             self.single[key] = _SHARED
             self.shared[key] = [first, number]
+
+
+# A byte-code cache among the keys joined by newlines (see paths.is_derived_pyc).
+_BYTECODE = re.compile(r"^(?:[^\n]*/)?__pycache__/[^\n]*\.py[co]$", re.MULTILINE)
 
 
 def _find_hash(text: str, row: str) -> str | None:
@@ -248,4 +269,5 @@ def build_index(
             key = index.key(resolved)
             index._odd.setdefault(number, {})[key] = hash_value
             index._claim(key, number)
+            index._keys[number].append(key)
     return index, problems

@@ -18,7 +18,7 @@ __all__ = [
 ]
 
 # Algorithms pip accepts in RECORD; md5 and sha1 are refused by the wheel spec.
-_ALLOWED_ALGORITHMS = frozenset({"sha224", "sha256", "sha384", "sha512", "sha3_256", "blake2b"})
+ALLOWED_ALGORITHMS = frozenset({"sha224", "sha256", "sha384", "sha512", "sha3_256", "blake2b"})
 
 
 class RecordEntry(NamedTuple):
@@ -70,7 +70,7 @@ def _check_hash(value: str) -> str | None:
     algorithm, sep, digest = value.partition("=")
     if not sep or not digest:
         return f"hash {value[:40]!r} is not of the form algo=digest"
-    if algorithm not in _ALLOWED_ALGORITHMS:
+    if algorithm not in ALLOWED_ALGORITHMS:
         return f"hash algorithm {algorithm[:20]!r} is not supported"
     try:
         raw = base64.urlsafe_b64decode(digest + "=" * (-len(digest) % 4))

@@ -6,13 +6,16 @@ from collections.abc import Iterable, Sequence
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from pipguard.detect import Clash, FileState
 from pipguard.environment import Problem
+from pipguard.findings import Clash, FileState, StartupCode, Unlisted
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from pipguard.check import CheckResult
+    from pipguard.checks.deps import Dependency
+    from pipguard.checks.imports import ImportOwner, Shadowed
+    from pipguard.policy import Rules
 
 __all__ = [
     "check_summary",
@@ -74,7 +77,97 @@ def clash_to_json(clash: Clash) -> dict[str, Any]:
         if clash.kind == "case":
             item["path"] = owner.path
         owners.append(item)
-    return {"path": clash.display, "kind": clash.kind, "owners": owners, "winner": clash.winner}
+    document = {"path": clash.display, "kind": clash.kind, "owners": owners, "winner": clash.winner}
+    if clash.kind == "bytecode":
+        document["source"] = _bytecode_source(clash)
+    return document
+
+
+def _bytecode_source(clash: Clash) -> str:
+    """The source file a ``bytecode`` clash's .pyc stands in for, shown as its path is."""
+    from pipguard.checks.bytecode import source_of
+
+    leaf = source_of("/" + clash.display)
+    return leaf[1:]
+
+
+def shadowed_to_json(item: Shadowed) -> dict[str, Any]:
+    """Return the JSON form of a shadowed import name, as ``conflicts`` lists it."""
+    return {
+        "kind": "shadowed",
+        "import_name": _json_text(item.import_name),
+        "path": item.path and _json_text(item.path),
+        "site": item.site and _json_text(item.site),
+        "owners": [
+            {
+                "name": owner.name,
+                "version": owner.version,
+                "path": _json_text(owner.path),
+                "site": _json_text(owner.site),
+                "imported": owner.imported,
+            }
+            for owner in item.owners
+        ],
+        "winner": item.winner,
+    }
+
+
+def _claim(owner: ImportOwner, sites: Sequence[str]) -> str:
+    """``name version (path in site)``, the site shown from above the sites' common directory."""
+    if len(set(sites)) < 2:
+        return f"{owner.name} {owner.version} ({owner.path})"
+    import posixpath
+
+    top = posixpath.dirname(posixpath.commonpath(sites))
+    where = posixpath.relpath(owner.site, top) if top not in ("", "/") else owner.site
+    return f"{owner.name} {owner.version} ({owner.path} in {where})"
+
+
+def shadowed_table(items: Sequence[Shadowed], *, planned: bool = False) -> RenderableType:
+    """Return a table of import names only one of their distributions gives, and a hint."""
+    from rich import box
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title=Text("shadowed import names", style="bold"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("import", overflow="fold", ratio=2)
+    table.add_column("gives", overflow="fold", ratio=4)
+    table.add_column("never imported", overflow="fold", ratio=4)
+    for item in items:
+        sites = [owner.site for owner in item.owners]
+        gives = [_claim(o, sites) for o in item.owners if o.imported]
+        if item.stdlib:
+            gives = ["the standard library"]
+        dead = [_claim(o, sites) for o in item.owners if not o.imported]
+        table.add_row(
+            Text(one_line(item.import_name)),
+            Text(one_line("\n".join(gives) or item.winner)),
+            Text(one_line("\n".join(dead)).replace("\\x0a", "\n")),
+        )
+    dead_names = sorted({name for item in items for name in item.dead})
+    if all(item.stdlib for item in items):
+        hint = (
+            f"The standard library comes first: {', '.join(dead_names)} is a backport this "
+            "Python does not need (harmless; --strict fails on it)."
+        )
+    elif planned:
+        hint = (
+            f"After this install, {', '.join(dead_names)}'s code under these names would never "
+            "be imported. Leave one of them out; to install anyway, --on-conflict warn."
+        )
+    else:
+        hint = (
+            f"{', '.join(dead_names)}'s code under these names is never imported: keep one of "
+            f"them (pipguard uninstall {' '.join(dead_names)})."
+        )
+    return Group(table, Padding(Text(one_line(hint)), (0, 0, 1, 1)))
 
 
 def install_to_json(clash: Clash, resolution: str) -> dict[str, Any]:
@@ -109,8 +202,28 @@ def _states(states: Iterable[FileState]) -> list[dict[str, str]]:
     return [{"path": state.path, "owner": state.owner} for state in states]
 
 
-def check_to_json(result: CheckResult) -> dict[str, Any]:
+def startup_to_json(item: StartupCode, rules: Rules) -> dict[str, Any]:
+    """Return the JSON form of one startup file: its owner, kind, whether allowed, its lines."""
+    from pipguard.policy import allowed
+
+    return {
+        "path": _json_text(item.display),
+        "owner": item.owner,
+        "kind": item.file.kind,
+        "allowed": allowed(item, rules),
+        "lines": [_json_text(line.text) for line in item.file.lines if line.role in _DOING],
+    }
+
+
+# The lines of a startup file that do something (see checks.startup_files.LineRole).
+_DOING = frozenset({"import", "import-suppressed", "path-inside", "path-outside", "entry-point"})
+
+
+def check_to_json(result: CheckResult, rules: Rules | None = None) -> dict[str, Any]:
     """Return the one JSON document ``check --format json`` prints."""
+    from pipguard.policy import Rules
+
+    rules = rules or Rules()
     return {
         "version": 1,
         "environment": {
@@ -119,9 +232,23 @@ def check_to_json(result: CheckResult) -> dict[str, Any]:
         },
         "distributions": result.distributions,
         "files": result.files,
-        "conflicts": [clash_to_json(clash) for clash in result.clashes],
+        "conflicts": [clash_to_json(clash) for clash in result.clashes]
+        + [shadowed_to_json(item) for item in result.shadowed],
         "modified": _states(result.modified),
         "missing": _states(result.missing),
+        "unowned": [
+            {"path": _json_text(entry.display), "files": entry.files} for entry in result.unlisted
+        ],
+        "dependencies": [
+            {
+                "distribution": d.distribution,
+                "version": d.version,
+                "requirement": _json_text(d.requirement),
+                "installed": d.installed,
+            }
+            for d in result.dependencies
+        ],
+        "startup": [startup_to_json(item, rules) for item in result.startup],
         "problems": [problem_to_json(problem) for problem in result.problems],
     }
 
@@ -134,7 +261,7 @@ def check_summary(result: CheckResult) -> str:
     """Return the one-line summary ``check`` prints on stderr."""
     kinds = {
         kind: sum(1 for c in result.clashes if c.kind == kind)
-        for kind in ("differing", "identical", "case")
+        for kind in ("differing", "identical", "case", "bytecode", "namespace")
     }
     parts = [
         _count(kinds["differing"], "differing clash", "differing clashes"),
@@ -142,8 +269,21 @@ def check_summary(result: CheckResult) -> str:
     ]
     if kinds["case"]:
         parts.append(_count(kinds["case"], "case-only clash", "case-only clashes"))
+    if kinds["namespace"]:
+        parts.append(f"{_count(kinds['namespace'], 'namespace declaration')} (harmless)")
+    if kinds["bytecode"]:
+        parts.append(_count(kinds["bytecode"], "foreign bytecode file"))
     if result.modified or result.missing:
         parts.append(f"{len(result.modified)} modified, {len(result.missing)} missing")
+    if result.unlisted:
+        parts.append(_count(len(result.unlisted), "unowned entry", "unowned entries"))
+    if result.dependencies:
+        parts.append(_count(len(result.dependencies), "unmet requirement"))
+    if result.shadowed:
+        parts.append(_count(len(result.shadowed), "shadowed import name"))
+    code = sum(1 for item in result.startup if item.code)
+    if code:
+        parts.append(_count(code, "startup file", "startup files") + " with code")
     parts.append(_count(len(result.problems), "problem"))
     return (
         f"pipguard: {_count(result.distributions, 'distribution')}, "
@@ -151,12 +291,37 @@ def check_summary(result: CheckResult) -> str:
     )
 
 
+def _bytecode_hint(clashes: Sequence[Clash], planned: bool) -> str:
+    shipping = sorted({o.name for c in clashes for o in c.owners if o.path == c.path})
+    sources = sorted({o.name for c in clashes for o in c.owners if o.path != c.path})
+    whose = f"{', '.join(sources)}'s source" if sources else "a source that is not there"
+    said = (
+        f"{', '.join(shipping)} {'would write' if planned else 'wrote'} bytecode without its "
+        f"source: Python imports it instead of {whose} (an unchecked-hash .pyc is never "
+        "compared with the source). "
+    )
+    if planned:
+        return said + "Leave it out of the install; to install anyway, --on-conflict warn."
+    repair = f", then pipguard repair {' '.join(sources)}" if sources else ""
+    return said + f"pipguard uninstall {' '.join(shipping)}{repair}."
+
+
+_NAMESPACE_HINT = (
+    "Harmless: each owner's __init__.py only declares the namespace package, which they all "
+    "need; their bytes differ in comments or spelling."
+)
+
+
 def planned_hint(clashes: Sequence[Clash]) -> str:
     """Return one sentence on a group of clashes an install would cause, before it writes."""
     incoming = sorted({o.name for c in clashes for o in c.owners if o.incoming})
     installed = sorted({o.name for c in clashes for o in c.owners if not o.incoming})
+    if all(clash.kind == "namespace" for clash in clashes):
+        return _NAMESPACE_HINT
     if all(clash.harmless for clash in clashes):
         return "Harmless: the files already hold the same bytes."
+    if any(clash.kind == "bytecode" for clash in clashes):
+        return _bytecode_hint(clashes, planned=True)
     if any(clash.kind == "skipped" for clash in clashes):
         return (
             "pip install --target leaves a top-level entry that already exists as it is (it only "
@@ -202,6 +367,8 @@ def group_hint(clashes: Sequence[Clash], *, directory: bool = False) -> str:
     gone = sorted(
         {o.name for c in clashes if c.kind == "removed" for o in c.owners if not o.incoming}
     )
+    if any(clash.kind == "bytecode" for clash in clashes):
+        return _bytecode_hint(clashes, planned=False)
     if any(clash.kind == "skipped" for clash in clashes):
         missing = sorted({o.name for c in clashes for o in c.owners if o.incoming})
         return (
@@ -220,6 +387,8 @@ def group_hint(clashes: Sequence[Clash], *, directory: bool = False) -> str:
     if not real:
         if any(clash.kind == "case" for clash in clashes):
             return "These paths are one file on macOS and Windows: the last install wins there."
+        if all(clash.kind == "namespace" for clash in clashes):
+            return _NAMESPACE_HINT
         return "Harmless: every owner ships the same bytes."
     winners = sorted({clash.winner for clash in real if clash.winner})
     winner = winners[0] if winners else ""
@@ -266,7 +435,11 @@ def group_hint(clashes: Sequence[Clash], *, directory: bool = False) -> str:
     )
 
 
-def stop_summary(clashes: Sequence[Clash]) -> str:
+def stop_summary(
+    clashes: Sequence[Clash],
+    startup: Sequence[StartupCode] = (),
+    shadowed: Sequence[Shadowed] = (),
+) -> str:
     """Return the sentence that stops an install before it writes, naming what it would do."""
     removed = [clash for clash in clashes if clash.kind == "removed"]
     skipped = [clash for clash in clashes if clash.kind == "skipped"]
@@ -290,9 +463,23 @@ def stop_summary(clashes: Sequence[Clash]) -> str:
             f"{_count(len(skipped), 'file')} of {names} would not be written (pip --target "
             "keeps the entries that exist)"
         )
+    if shadowed:
+        names = one_line(", ".join(sorted({s.import_name for s in shadowed})))
+        parts.append(f"{_count(len(shadowed), 'import name')} would be shadowed ({names})")
+    starting = sorted({s.owner or "-" for s in startup})
+    if startup:
+        parts.append(
+            f"{_count(len(startup), 'startup file')} of {one_line(', '.join(starting))} would "
+            "run code at every Python start"
+        )
     advice = []
     if overwritten:
         advice.append("to choose whose copy stays, add --winner NAME")
+    if startup:
+        advice.append(
+            "to let trusted startup code in, add "
+            + " ".join(f"--allow-startup {one_line(n)}" for n in starting if n != "-")
+        )
     advice.append("to install anyway, add --on-conflict warn")
     advice_text = "; ".join(advice)
     return (
@@ -339,7 +526,11 @@ def _owner_cell(clash: Clash, planned: bool) -> str:
     lines = []
     for owner in clash.owners:
         marks = _TARGET_MARKS.get(clash.kind)
-        if marks is not None:
+        if clash.kind == "bytecode":
+            mark = "bytecode, no source" if owner.path == clash.path else "source"
+            if planned:
+                mark = f"{'incoming' if owner.incoming else 'installed'}, {mark}"
+        elif marks is not None:
             mark = marks[owner.incoming][not planned]
         elif planned:
             mark = "incoming" if owner.incoming else "installed"
@@ -348,6 +539,8 @@ def _owner_cell(clash: Clash, planned: bool) -> str:
             mark = f"as {mark}"
         elif owner.hash is None:
             mark = "no hash"
+        elif clash.kind == "namespace":
+            mark = "declares the namespace"
         elif clash.kind == "identical":
             # Hashed against the disk only by --verify.
             mark = {None: "same hash", True: "same", False: "modified"}[owner.matches_disk]
@@ -424,6 +617,105 @@ def file_state_table(title: str, states: Sequence[FileState]) -> RenderableType:
     for state in states:
         table.add_row(Text(visible(shown_path(state.path))), Text(visible(state.owner)))
     return table
+
+
+def unlisted_table(entries: Sequence[Unlisted]) -> RenderableType:
+    """Return a table of what no RECORD lists, with how many files each entry holds."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title="unowned",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("path", overflow="fold")
+    table.add_column("files", justify="right")
+    for entry in entries:
+        table.add_row(Text(one_line(entry.display)), Text(str(entry.files)))
+    return table
+
+
+def dependency_table(dependencies: Sequence[Dependency]) -> RenderableType:
+    """Return a table of the requirements ``pip check`` would report, as it words them."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="dependencies", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("distribution", overflow="fold", ratio=2)
+    table.add_column("requires", overflow="fold", ratio=3)
+    table.add_column("installed", overflow="fold", ratio=2)
+    for d in dependencies:
+        table.add_row(
+            Text(one_line(f"{d.distribution} {d.version}")),
+            Text(one_line(d.requirement)),
+            Text(one_line(d.installed or "not installed")),
+        )
+    return table
+
+
+def _startup_owner(item: StartupCode) -> str:
+    if item.owner is None:
+        return "no RECORD lists it"
+    said = f"{item.owner} {item.version or ''}".strip()
+    return said + (" (changed since installed)" if item.tampered else "")
+
+
+def _startup_lines(item: StartupCode, shown: int = 3) -> str:
+    from pipguard.checks.startup_files import CODE_ROLES, display_line
+
+    if item.file.form == "module":
+        return "(a module Python imports at start)"
+    code = [line for line in item.file.lines if line.role in CODE_ROLES]
+    said = [f"{line.number}: {display_line(line.text, 60)}" for line in code[:shown]]
+    if len(code) > shown:
+        said.append(f"... {len(code) - shown} more")
+    return "\n".join(said)
+
+
+def startup_table(items: Sequence[StartupCode], *, planned: bool = False) -> RenderableType:
+    """Return a table of startup files that run code, with their owners and lines, and a hint."""
+    from rich import box
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title=Text("startup code (runs at every Python start)", style="bold"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("file", overflow="fold", ratio=3)
+    table.add_column("distribution", overflow="fold", ratio=2)
+    table.add_column("lines", overflow="fold", ratio=5)
+    for item in items:
+        table.add_row(
+            Text(one_line(item.display)),
+            Text(one_line(_startup_owner(item))),
+            Text(visible(_startup_lines(item))),
+        )
+    owners = sorted({item.owner for item in items if item.owner and not item.tampered})
+    flags = " ".join(f"--allow-startup {one_line(name)}" for name in owners)
+    if planned:
+        hint = (
+            f"Installing {one_line(', '.join(owners))} would add code that every Python start "
+            f"runs, unasked. If you trust it: {flags} (or PIPGUARD_ALLOW_STARTUP)."
+        )
+    else:
+        hint = "This code runs at every Python start. "
+        if owners:
+            hint += f"If you trust it: pipguard check {flags} (or PIPGUARD_ALLOW_STARTUP). "
+        if any(item.owner is None or item.tampered for item in items):
+            hint += (
+                "Code no RECORD lists, or that is not what its RECORD lists, cannot be allowed: "
+                "find out who wrote it, and remove it."
+            )
+    return Group(table, Padding(Text(hint.strip()), (0, 0, 1, 1)))
 
 
 def _shorter(path: str, bases: Sequence[str]) -> str:

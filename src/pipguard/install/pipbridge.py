@@ -37,8 +37,8 @@ from pip._internal.cli.main import main as _pip_main
 from pip._internal.exceptions import InstallationError
 
 from pipguard.environment import canonical_name
+from pipguard.install.plan import SCHEME_KEYS, Scheme
 from pipguard.paths import to_posix
-from pipguard.plan import SCHEME_KEYS, Scheme
 
 _console_script_specs: Callable[[dict[str, str]], list[str]] | None
 try:
@@ -75,6 +75,7 @@ class Requirement(NamedTuple):
     wheel: str | None  # the local wheel file; None when pip installs no wheel (legacy editable)
     scheme: Scheme
     reinstall: bool  # pip uninstalls the installed copy first (upgrade, --force-reinstall)
+    editable: bool = False  # -e: a local project pip built an editable wheel of
 
 
 class Step(NamedTuple):
@@ -223,7 +224,15 @@ def _describe(
                     real[path] = to_posix(os.path.realpath(path))
             scheme = Scheme(*(real[path] for path in paths))
         wheel = req.local_file_path if req.is_wheel and req.local_file_path else None
-        planned.append(Requirement(canonical_name(name), wheel, scheme, bool(req.should_reinstall)))
+        planned.append(
+            Requirement(
+                canonical_name(name),
+                wheel,
+                scheme,
+                bool(req.should_reinstall),
+                bool(getattr(req, "editable", False)),
+            )
+        )
     upgrade = bool(getattr(options, "upgrade", False)) if options is not None else False
     if target_dir:
         target_dir = to_posix(os.path.realpath(target_dir))

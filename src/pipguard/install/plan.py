@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import configparser
 import hashlib
 import os
 import re
@@ -12,9 +11,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from pipguard.entrypoints import EntryPointError, entry_points, specs
 from pipguard.environment import Problem, canonical_name, header_fields
 from pipguard.paths import is_within, plain_path_pattern, resolve_row, to_posix
 from pipguard.records import record_hash, record_hashes
+from pipguard.views import PlannedFile
 from pipguard.zipindex import Unusual, read_index
 
 __all__ = [
@@ -25,7 +26,6 @@ __all__ = [
     "WheelError",
     "plan_wheel",
     "read_wheel",
-    "script_specs",
 ]
 
 SCHEME_KEYS = ("purelib", "platlib", "headers", "scripts", "data")
@@ -71,59 +71,18 @@ class WheelContents:
     gui_scripts: dict[str, str]
     problems: list[Problem] = field(default_factory=list)
 
-    def member_hash(self, member: str) -> str:
-        """Hash one member's bytes (sha256, RECORD form): the truth where RECORD lies."""
+    def member_bytes(self, member: str) -> bytes:
+        """Return one member's bytes, read and checked by zipfile."""
         try:
             with zipfile.ZipFile(self.path) as archive:
-                data = archive.read(member)
+                return archive.read(member)
         except (OSError, zipfile.BadZipFile, zlib.error) as exc:
             name = os.path.basename(self.path)
             raise WheelError(f"{name}: {member}: cannot be read: {exc}") from None
-        return record_hash("sha256", hashlib.sha256(data).digest())
 
-
-class PlannedFile(NamedTuple):
-    """One file a wheel will write: its absolute destination, RECORD path and hash (if known).
-
-    A named tuple: a plan holds one per file of every wheel, and tuples are made fastest.
-    """
-
-    path: str
-    record_path: str
-    hash: str | None
-    member: str | None  # the wheel member it comes from; None for generated scripts
-    # A generated script's group and entry point: pip writes the same bytes for the same one.
-    entry_point: str | None = None
-
-
-def _specs(console: dict[str, str], gui: dict[str, str]) -> dict[str, str]:
-    """Return script name -> ``group:module:attr``, spaces dropped (pip ignores them)."""
-    specs = {name: f"console_scripts:{spec}" for name, spec in console.items()}
-    specs.update((name, f"gui_scripts:{spec}") for name, spec in gui.items())
-    return {name: spec.replace(" ", "") for name, spec in specs.items()}
-
-
-def script_specs(text: str, source: str) -> dict[str, str]:
-    """Return script name -> ``group:module:attr`` from an ``entry_points.txt``'s text."""
-    return _specs(*_entry_points(text, source))
-
-
-def _entry_points(text: str, source: str) -> tuple[dict[str, str], dict[str, str]]:
-    # As lenient as pip: duplicates allowed; lines before any section belong to no group.
-    if "[" not in text:
-        return {}, {}  # no section at all (most wheels have no entry_points.txt)
-    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=False)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep the script's case
-    try:
-        parser.read_string(text, source=source)
-    except configparser.MissingSectionHeaderError:
-        return {}, {}
-    except configparser.Error as exc:
-        raise WheelError(f"{source}: not a valid entry_points.txt: {exc.message}") from None
-    groups = []
-    for group in ("console_scripts", "gui_scripts"):
-        groups.append(dict(parser.items(group)) if parser.has_section(group) else {})
-    return groups[0], groups[1]
+    def member_hash(self, member: str) -> str:
+        """Hash one member's bytes (sha256, RECORD form): the truth where RECORD lies."""
+        return record_hash("sha256", hashlib.sha256(self.member_bytes(member)).digest())
 
 
 def read_wheel(path: str) -> WheelContents:
@@ -178,9 +137,12 @@ def _read_wheel(path: str, names: list[str], read: Callable[[str], bytes]) -> Wh
         for key, _, value in (line.partition(":") for line in text("WHEEL").splitlines())
     }
     record, issues = record_hashes(text("RECORD"))
-    console, gui = _entry_points(
-        text("entry_points.txt", required=False), f"{shown}: {dist_info}/entry_points.txt"
-    )
+    try:
+        console, gui = entry_points(
+            text("entry_points.txt", required=False), f"{shown}: {dist_info}/entry_points.txt"
+        )
+    except EntryPointError as exc:
+        raise WheelError(str(exc)) from None
     problems = [
         Problem(
             canonical_name(name),
@@ -252,7 +214,7 @@ def plan_wheel(
         planned.append(PlannedFile(path, record_path, record.get(member), member))
     suffix = ".exe" if os.name == "nt" else ""
     names = script_names(dict(wheel.console_scripts)) + list(wheel.gui_scripts)
-    specs = _specs(wheel.console_scripts, wheel.gui_scripts)
+    script_specs = specs(wheel.console_scripts, wheel.gui_scripts)
     for script in names:
         if "/" in script or "\\" in script:
             # pip 26.1.2 and later refuse such a name part-way through the install; older ones
@@ -268,5 +230,5 @@ def plan_wheel(
                 "written outside the environment"
             )
         record_path = to_posix(os.path.relpath(path, site))
-        planned.append(PlannedFile(path, record_path, None, None, specs.get(script)))
+        planned.append(PlannedFile(path, record_path, None, None, script_specs.get(script)))
     return planned

@@ -7,20 +7,15 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipguard.check import DiskHasher, scan
+from pipguard.check import scan
+from pipguard.disk import Disk
 from pipguard.environment import InstalledDistribution, canonical_name, describe_python
 from pipguard.freshness import FreshnessSnapshot, directories_to_watch
-from pipguard.guard import (
-    EXIT_USAGE,
-    UsageError,
-    install_main,
-    keep_file,
-    removed_paths,
-    split_args,
-    stderr_console,
-    warm_up,
-    write_atomically,
-)
+from pipguard.install.command import install_main
+from pipguard.install.guard import stderr_console, warm_up
+from pipguard.install.keep import Kept, keep_file, write_back
+from pipguard.install.options import EXIT_USAGE, OWN_OPTIONS, UsageError, split_args
+from pipguard.install.transaction import removed_paths
 from pipguard.lock import LockTimeout, hold
 from pipguard.ownership import OwnershipIndex
 from pipguard.paths import is_derived_pyc, is_within, relative_to, resolve_row
@@ -86,7 +81,7 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         print(f"{prog} uninstall: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     warm_up()
-    from pipguard import pipbridge
+    from pipguard.install import pipbridge
 
     names = pipbridge.uninstall_targets(pip_args)
     if names is None:
@@ -137,7 +132,7 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
             file=sys.stderr,
         )
         return 1
-    kept = {}
+    kept: dict[str, Kept] = {}
     for row in shared:
         content = keep_file(row.path, env.roots)
         if content is not None:
@@ -153,22 +148,67 @@ def uninstall_main(argv: Sequence[str], prog: str = "pipguard") -> int:
         env.scan_dirs,
     )
     code = pipbridge.run_pip(pip_args)
-    for path, (data, mode) in kept.items():
-        if not os.path.lexists(path):  # pip removed it: put it back; else leave it be
-            write_atomically(path, data, mode)
+    # pip removed them, and the directories it emptied: put them back; else leave them be.
+    gone = {path: content for path, content in kept.items() if not os.path.lexists(path)}
+    failed = write_back(gone, env.roots)
     freshness.settle()
-    if kept and options.policy == "warn" and code == 0:
-        keepers = sorted({n for row in shared for n in row.still_listed_by})
+    lost = sorted(
+        {row.path for row in shared if row.path not in kept and not os.path.lexists(row.path)}
+        | {failure.path for failure in failed}
+    )
+    if lost:
+        reasons = {failure.path: failure.reason for failure in failed}
+        named = ", ".join(
+            one_line(relative_to(path, env.scan_dirs[0]) if env.scan_dirs else path)
+            + (f" ({one_line(reasons[path])})" if path in reasons else " (could not be read)")
+            for path in lost
+        )
+        keepers = sorted({n for row in shared if row.path in lost for n in row.still_listed_by})
         print(
-            f"pipguard: kept {len(kept)} shared file{'s' if len(kept) != 1 else ''} that "
-            f"{one_line(', '.join(keepers))} still {'lists' if len(keepers) == 1 else 'list'}; "
-            "they may hold the removed distribution's copy: "
-            f"pipguard repair {one_line(' '.join(keepers))}",
+            f"pipguard: error: {len(lost)} shared file{'s' if len(lost) != 1 else ''} that "
+            f"{one_line(', '.join(keepers))} still {'lists' if len(keepers) == 1 else 'list'} "
+            f"could not be put back: {named}. pipguard repair {one_line(' '.join(keepers))} "
+            "reinstalls them.",
             file=sys.stderr,
         )
+        code = code or 1
+    if kept and options.policy == "warn" and code == 0:
+        print(_kept_summary(index, shared, kept), file=sys.stderr)
     if lock is not None:
         lock.close()
     return code
+
+
+def _kept_summary(index: OwnershipIndex, shared: list[SharedFile], kept: dict[str, Kept]) -> str:
+    """Say in one line which shared files were kept, and which hold the removed one's copy."""
+    from pipguard.records import ALLOWED_ALGORITHMS, hash_bytes
+
+    foreign: set[str] = set()  # kept files whose bytes are none of their keepers' RECORD hash
+    for row in shared:
+        if row.path not in kept:
+            continue
+        hashes = {
+            value
+            for number, value in index.owners(row.path)
+            if index.dists[number].name in row.still_listed_by and value
+        }
+        algorithms = {value.partition("=")[0] for value in hashes}
+        mine = {hash_bytes(kept[row.path].data, a) for a in algorithms if a in ALLOWED_ALGORITHMS}
+        if hashes and not hashes & mine:
+            foreign.add(row.path)
+    keepers = sorted({n for row in shared for n in row.still_listed_by})
+    names = one_line(", ".join(keepers))
+    said = (
+        f"pipguard: kept {len(kept)} shared file{'s' if len(kept) != 1 else ''} that {names} "
+        f"still {'lists' if len(keepers) == 1 else 'list'}"
+    )
+    if not foreign:
+        return said + "; each holds its copy."
+    whose = sorted({n for row in shared if row.path in foreign for n in row.still_listed_by})
+    return (
+        f"{said}; {len(foreign)} of them hold{'s' if len(foreign) == 1 else ''} the removed "
+        f"distribution's copy: pipguard repair {one_line(' '.join(whose))}"
+    )
 
 
 # pip install options that take a value: in ``repair`` they pass through with their value.
@@ -190,10 +230,7 @@ _VALUE_OPTIONS = frozenset(
         "-c",
         "--constraint",
         "--python",
-        "--on-conflict",
-        "--journal",
-        "--lock-timeout",
-        "--winner",
+        *OWN_OPTIONS,
     }
 )
 
@@ -246,7 +283,7 @@ def repair_main(argv: Sequence[str], prog: str = "pipguard") -> int:
 
 def _differing(roots: tuple[str, ...], dists: list[InstalledDistribution]) -> set[str]:
     """Return the files of ``dists`` whose bytes are not what their RECORD lists."""
-    hasher = DiskHasher(roots)
+    hasher = Disk(roots)
     paths = set()
     for dist in dists:
         for entry in dist.entries or ():

@@ -1,0 +1,160 @@
+"""The tree against the RECORDs: files that are missing or modified, and what no RECORD lists.
+
+By default nothing is hashed: each directory a RECORD lists files in is listed once (never a
+stat per file), which shows the files that are gone and the entries nobody owns. ``--verify``
+hashes every file as well, like ``rpm -V``.
+"""
+
+from __future__ import annotations
+
+import os
+from itertools import repeat
+from operator import itemgetter
+from typing import TYPE_CHECKING
+
+from pipguard.checks.clashes import find_clashes
+from pipguard.findings import FileState, Finding, HashReader, Problem, Unlisted, unhashable
+from pipguard.ownership import OwnershipIndex
+from pipguard.paths import is_derived_pyc, is_within, relative_to
+
+if TYPE_CHECKING:
+    from pipguard.disk import Disk
+    from pipguard.views import EnvironmentView
+
+__all__ = ["in_environment", "verify"]
+
+# What every environment has at the top of a site directory and no RECORD lists: CPython's
+# own README.txt, and the module and .pth virtualenv writes into every environment it makes.
+ALWAYS_THERE = frozenset({"README.txt", "_virtualenv.py", "_virtualenv.pth"})
+
+
+def _algorithm(hash_value: str) -> str:
+    return hash_value.partition("=")[0]
+
+
+def verify(
+    index: OwnershipIndex, read_hash: HashReader, skip: set[str] | frozenset[str] = frozenset()
+) -> tuple[list[FileState], list[FileState]]:
+    """Hash every listed file against its RECORD, like ``rpm -V``: return (modified, missing).
+
+    Paths in ``skip`` (the differing clashes, judged by their own check) are left out, and so
+    is bytecode below ``__pycache__``, which a slim image may have stripped.
+    """
+    modified: list[FileState] = []
+    missing: list[FileState] = []
+    for path in index.paths():
+        if path in skip or is_derived_pyc(path):
+            continue
+        for number, hash_value in index.owners(path):
+            if hash_value is None:
+                continue
+            on_disk = read_hash(path, _algorithm(hash_value))
+            if on_disk == hash_value or unhashable(on_disk):
+                continue  # the same, or unreadable: the reader names it as a problem
+            dist = index.dists[number]
+            shown = relative_to(path, dist.site)
+            if on_disk is None:
+                missing.append(FileState(shown, dist.name, "missing"))
+            else:
+                modified.append(FileState(shown, dist.name, "modified"))
+    return modified, missing
+
+
+def _directory_key(key: str) -> str:
+    return key.rpartition("/")[0]
+
+
+def in_environment(view: EnvironmentView, index: OwnershipIndex, disk: Disk) -> list[Finding]:
+    """Compare the tree with the RECORDs; with ``--verify`` hash every file too."""
+    keys = index.single.keys()
+    # Every directory a RECORD lists a file in, as a key ('' is the index's root).
+    owned = dict.fromkeys(map(itemgetter(0), map(str.rpartition, keys, repeat("/"))))
+    known = _with_ancestors(index, owned, view.env.scan_dirs)
+    present: set[str] = set()
+    unreadable: set[str] = set()
+    found: list[Finding] = []
+    for directory in known:
+        try:
+            names = disk.listdir(_absolute(index, directory))
+        except OSError as exc:
+            unreadable.add(directory)
+            found.append(
+                Problem(None, _absolute(index, directory), f"cannot be listed: {exc.strerror}")
+            )
+            continue
+        if names is not None:  # else gone: every file listed in it is missing
+            present.update(map(f"{directory}/".__add__ if directory else str, names))
+    if view.verify:
+        differing = {clash.path for clash in find_clashes(index) if clash.kind == "differing"}
+        modified, missing = verify(index, disk, differing)
+        found += [*modified, *missing]
+    else:
+        found += _missing(index, keys - present, unreadable)
+    found += _unlisted(view, index, present - keys - known.keys())
+    return found
+
+
+def _with_ancestors(
+    index: OwnershipIndex, owned: dict[str, None], sites: tuple[str, ...]
+) -> dict[str, None]:
+    """Return the owned directories and, up to their site directory, every one above them.
+
+    A package directory that holds only directories (``pkg/a/`` of ``pkg/a/b/m.py``) is a
+    package directory all the same, and the site directory itself is listed too.
+    """
+    site_keys = {"" if site == index.root else index.key(site) for site in sites}
+    known = dict(owned)
+    known.update(dict.fromkeys(site_keys))  # what nothing owns lies at the top of a site, too
+    for directory in owned:
+        if not is_within(_absolute(index, directory), sites):
+            continue
+        above = directory
+        while above and above not in site_keys:
+            above = _directory_key(above)
+            if above in known:
+                break
+            known[above] = None
+    return known
+
+
+def _absolute(index: OwnershipIndex, directory: str) -> str:
+    return index.path_of(directory) if directory else index.root
+
+
+def _missing(index: OwnershipIndex, gone: set[str], unreadable: set[str]) -> list[FileState]:
+    """Return the listed files that are not on disk, each with every owner."""
+    states = []
+    for key in gone:
+        if is_derived_pyc(key) or _directory_key(key) in unreadable:
+            continue
+        path = index.path_of(key)
+        for number in dict.fromkeys(number for number, _ in index.owners(path)):
+            dist = index.dists[number]
+            states.append(FileState(relative_to(path, dist.site), dist.name, "missing"))
+    return sorted(states)
+
+
+def _unlisted(view: EnvironmentView, index: OwnershipIndex, extra: set[str]) -> list[Unlisted]:
+    """Return the entries of package directories (and of each site) that nothing lists."""
+    sites = view.env.scan_dirs
+    metadata = {index.key(dist.metadata_dir) for dist in view.installed}
+    found = []
+    for key in extra:
+        if key in metadata:
+            continue
+        path = index.path_of(key)
+        parent, _, name = path.rpartition("/")
+        if name == "__pycache__" or name.endswith(".pipguard-tmp") or not is_within(parent, sites):
+            continue
+        if parent in sites and name in ALWAYS_THERE:
+            continue
+        site = next(s for s in sites if is_within(parent, (s,)))
+        found.append(Unlisted(path, relative_to(path, site), _count_files(path)))
+    return sorted(found, key=lambda entry: entry.display)
+
+
+def _count_files(path: str) -> int:
+    """Count the files at or below ``path``, links not followed (1 for a file)."""
+    if os.path.islink(path) or not os.path.isdir(path):
+        return 1
+    return sum(len(files) for _, _, files in os.walk(path))

@@ -1,0 +1,371 @@
+"""``pipguard install``: pip install, with every clash found before the first file is written."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from pipguard import checks
+from pipguard.checks.imports import Shadowed
+from pipguard.disk import Disk
+from pipguard.environment import Environment, InstalledDistribution, Problem, describe_python
+from pipguard.findings import Clash, StartupCode, Unwritable
+from pipguard.freshness import FreshnessSnapshot, directories_to_watch
+from pipguard.install.keep import Kept, keep_file, write_back
+from pipguard.install.options import (
+    GuardOptions,
+)
+from pipguard.install.transaction import (
+    Planned,
+    Stop,
+    plan_transaction,
+    removed_paths,
+    step_environment,
+)
+from pipguard.lock import Lock, LockTimeout, hold
+from pipguard.ownership import OwnershipIndex
+from pipguard.policy import WinnerConflict, blocks_install, resolve_winners
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from pipguard.install.pipbridge import Step, StepOutcome
+
+__all__ = ["InstallGuard", "load_rendering", "stderr_console", "warm_up"]
+
+Verdict = tuple[Clash, bool]  # a clash, and whether it was harmless before the step
+
+
+def stderr_console() -> Console:
+    """Return the console tables are drawn on: standard error, pip's output stays on stdout."""
+    from rich.console import Console
+
+    return Console(file=sys.stderr, highlight=False)
+
+
+class Decided(NamedTuple):
+    """What the guard decided at pip's step, kept until the report afterwards."""
+
+    planned: Planned
+    clashes: list[Clash]
+    problems: list[Problem]
+    # Problems of installed distributions this transaction does not touch: counted, not shown.
+    elsewhere: list[Problem]
+    startup: list[StartupCode]  # every startup file the transaction brings
+    shadowed: list[Shadowed]  # import names the transaction leaves a distribution offering in vain
+    resolved: list[tuple[Clash, str]]  # the clashes a --winner decides, with that winner
+    saved: dict[str, Kept]  # installed winners' copies, written back after pip's step
+    last: frozenset[str]  # incoming winners: pip installs them after the others
+
+
+@dataclass
+class InstallGuard:
+    """Plans the transaction when pip reaches its install step, and reports it afterwards."""
+
+    options: GuardOptions
+    decided: Decided | None = None
+    step: Step | None = None
+    env: Environment | None = None
+    before: list[InstalledDistribution] = field(default_factory=list)
+    fallback_reason: str | None = None
+    freshness: FreshnessSnapshot | None = None
+    lock: Lock | None = None
+
+    # -- at the install step (pip's imports are blocked from 26.3: import nothing here) --
+
+    def before_step(self, step: Step) -> str | None:
+        """Plan every wheel of ``step``, find its clashes; return why to stop, or None."""
+        # The plan allocates tens of thousands of small objects at once; the collector, counting
+        # them, walks pip's whole heap: collections plain pip would not make (gen 0 and 1 during
+        # the plan, and then one full collection during pip's writes, 15 to 35 ms measured).
+        # So the plan runs without the collector (it builds no cycles), and what is alive when
+        # pip starts writing (modules, pip's resolved state, the plan) is frozen until the
+        # report is done: collections until then walk only what was allocated since.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._plan(step)
+        except (Stop, WinnerConflict) as exc:
+            message = str(exc)
+            return message if message.startswith("pipguard: ") else f"pipguard: {message}"
+        finally:
+            if enabled:
+                gc.freeze()
+                gc.enable()
+
+    def _plan(self, step: Step) -> str | None:
+        from pipguard.check import scan
+        from pipguard.install import pipbridge
+
+        self.step = step
+        env = self.env = step_environment([r.scheme for r in step.requirements], step.target_dir)
+        if env.scan_dirs:
+            # Held until this process ends: through pip's writes and pipguard's own afterwards.
+            try:
+                self.lock = hold(env.scan_dirs[0], self.options.lock_timeout)
+            except LockTimeout as exc:
+                raise Stop(f"pipguard: {exc}; nothing was installed") from None
+        self.before, index, env_problems = scan(env)
+        disk = Disk(env.roots)
+        planned = plan_transaction(
+            step,
+            env,
+            self.before,
+            index,
+            disk,
+            policy=self.options.policy,
+            script_names=pipbridge.console_script_names,
+        )
+        transaction = planned.transaction
+        found = checks.run_transaction(transaction, index, disk)
+        unwritable = [f for f in found if isinstance(f, Unwritable)]
+        if unwritable and blocks_install(unwritable[0], self.options.rules):
+            raise Stop(f"pipguard: {unwritable[0].message}; nothing was installed")
+        clashes = [f for f in found if isinstance(f, Clash)]
+        problems = [*planned.problems, *disk.problems]
+        involved = {w.name for w in transaction.wheels} | {r.name for r in step.requirements}
+        involved |= {o.name for c in clashes for o in c.owners}
+        elsewhere: list[Problem] = []
+        for problem in env_problems:
+            mine = problem.distribution is None or problem.distribution in involved
+            (problems if mine else elsewhere).append(problem)
+        self._watch(
+            created=[f.path for wheel in transaction.wheels for f in wheel.files],
+            removed=removed_paths(self.before, set(transaction.replaced)),
+            always=[
+                d
+                for r in step.requirements[:1]
+                for d in (r.scheme.purelib, r.scheme.platlib, r.scheme.scripts)
+            ],
+        )
+        incoming = {r.name for r in step.requirements}
+        resolved = resolve_winners(clashes, self.options.winners, incoming)
+        saved = self._keep_winners(resolved, incoming, problems)
+        last = frozenset(winner for _, winner in resolved if winner in incoming)
+        startup = [f for f in found if isinstance(f, StartupCode)]
+        shadowed = [f for f in found if isinstance(f, Shadowed)]
+        self.decided = Decided(
+            planned, clashes, problems, elsewhere, startup, shadowed, resolved, saved, last
+        )
+        rules = self.options.rules
+        won = [clash.path for clash, _ in resolved]
+        blocking = [c for c in clashes if blocks_install(c, rules, won)]
+        code = [s for s in startup if blocks_install(s, rules)]
+        dead = [s for s in shadowed if blocks_install(s, rules)]
+        if clashes or problems or shadowed or any(s.code for s in startup):
+            load_rendering()  # a table may be drawn, after pip's step too
+        if blocking or code or dead:
+            from pipguard import render
+
+            console = stderr_console()
+            for table in render.clash_tables(blocking, planned=True):
+                console.print(table)
+            if dead:
+                console.print(render.shadowed_table(dead, planned=True))
+            if code:
+                console.print(render.startup_table(code, planned=True))
+            return render.stop_summary(blocking, code, dead)
+        return None
+
+    def _keep_winners(
+        self, resolved: list[tuple[Clash, str]], incoming: set[str], problems: list[Problem]
+    ) -> dict[str, Kept]:
+        """Keep the bytes of each installed winner's copy, to write them back after pip."""
+        assert self.env is not None  # described by _plan, which calls this
+        saved: dict[str, Kept] = {}
+        for clash, winner in resolved:
+            if winner in incoming:
+                continue  # installed after the others: it writes last
+            owner = next(o for o in clash.owners if o.name == winner and not o.incoming)
+            kept = keep_file(clash.path, self.env.roots) if owner.matches_disk else None
+            if kept is not None:
+                saved[clash.path] = kept
+            else:
+                problems.append(
+                    Problem(
+                        winner,
+                        clash.path,
+                        "the winner's copy was not on disk before this install: "
+                        f"pipguard repair {winner} restores it",
+                    )
+                )
+        return saved
+
+    def installed_now(self, after: list[InstalledDistribution]) -> list[InstalledDistribution]:
+        """Return the distributions of this transaction that ``after`` shows installed.
+
+        pip writes INSTALLER after a wheel's files and scripts: a .dist-info without it is a
+        wheel pip failed part-way through.
+        """
+        versions = set(self.wheels())
+        return [
+            dist
+            for dist in after
+            if (dist.name, dist.version) in versions
+            and os.path.isfile(f"{dist.metadata_dir}/INSTALLER")
+        ]
+
+    def wheels(self) -> list[tuple[str, str]]:
+        """Return (name, version) of each incoming wheel that was planned."""
+        if self.decided is None:
+            return []
+        return [(w.name, w.version) for w in self.decided.planned.transaction.wheels]
+
+    def left_partial(self, after: list[InstalledDistribution]) -> list[dict[str, Any]]:
+        """Return, per wheel pip did not finish, the files of it that are on disk now."""
+        if self.decided is None:
+            return []
+        done = {(dist.name, dist.version) for dist in self.installed_now(after)}
+        partial = []
+        for (name, version), files in self.decided.planned.fresh.items():
+            if (name, version) in done:
+                continue
+            present = [record_path for path, record_path in files if os.path.lexists(path)]
+            if present:
+                partial.append({"name": name, "version": version, "files": present})
+        return partial
+
+    def install_last(self) -> frozenset[str]:
+        """The incoming winners: pip installs them after the others."""
+        return self.decided.last if self.decided else frozenset()
+
+    def restore_winners(self) -> list[Problem]:
+        """Write back installed winners' copies that pip overwrote; return what could not be."""
+        if self.decided is None or self.env is None:
+            return []
+        changed = {}
+        for path, kept in self.decided.saved.items():
+            try:
+                with open(path, "rb") as handle:
+                    if handle.read() == kept.data:
+                        continue
+            except OSError:
+                pass
+            changed[path] = kept
+        return [
+            Problem(None, failed.path, f"the winner's copy could not be put back: {failed.reason}")
+            for failed in write_back(changed, self.env.roots)
+        ]
+
+    def plans_late(self) -> None:
+        """Planning happens inside pip's step, where imports may be blocked: import now."""
+        load_rendering()
+
+    def cannot_plan(self, reason: str) -> None:
+        """Fall back to comparing RECORDs before and after pip's step, and say so."""
+        from pipguard.check import scan
+
+        load_rendering()  # the clashes found afterwards are drawn
+        self.fallback_reason = reason
+        self.env = describe_python()
+        self.before, _, _ = scan(self.env)
+        # Not knowing the files, watch the install directories and every package directory.
+        packages = [
+            entry.path
+            for site in self.env.scan_dirs
+            for entry in _scandir(site)
+            if entry.is_dir(follow_symlinks=False)
+        ]
+        scripts = self.env.scheme.get("scripts")
+        self._watch(
+            created=[],
+            removed=[],
+            always=[*self.env.scan_dirs, *packages, *([scripts] if scripts else [])],
+        )
+
+    def _watch(self, created: list[str], removed: list[str], always: list[str]) -> None:
+        assert self.env is not None
+        self.freshness = FreshnessSnapshot(
+            directories_to_watch(created, removed, self.env.roots, always), self.env.scan_dirs
+        )
+
+    # -- after pip returned (imports are allowed again, and were made beforehand) --
+
+    def report(self, outcome: StepOutcome) -> tuple[list[Verdict], list[InstalledDistribution]]:
+        """Re-read the final RECORDs and confirm on disk who won each clash.
+
+        Returns each clash (judged against the final disk) with whether it was harmless
+        before the step, and the distributions installed afterwards.
+        """
+        from pipguard.check import scan
+        from pipguard.checks.clashes import find_clashes, judge
+
+        clashes = self.decided.clashes if self.decided else []
+        wanted = clashes or self.options.journal or self.fallback_reason or outcome.failed
+        if self.env is None or not wanted:
+            return [], []  # Nothing to confirm and nothing to journal: spare a second scan.
+        env = self.env
+        if self.step is not None:
+            # Directories may exist only now (a new --target or --prefix).
+            env = step_environment([r.scheme for r in self.step.requirements], self.step.target_dir)
+        after, index, _ = scan(env)
+        disk = Disk(env.roots)
+        if self.fallback_reason is not None:
+            known = {(d.name, d.version, d.metadata_dir) for d in self.before}
+            changed = {d.name for d in after if (d.name, d.version, d.metadata_dir) not in known}
+            found = [c for c in find_clashes(index) if changed & {o.name for o in c.owners}]
+            return [(clash, clash.harmless) for clash in judge(found, disk)], after
+        if outcome.stopped:
+            return [(clash, clash.harmless) for clash in clashes], after
+        final = judge([_as_recorded(clash, index) for clash in clashes], disk)
+        return [(now, then.harmless) for now, then in zip(final, clashes)], after
+
+
+def _as_recorded(clash: Clash, index: OwnershipIndex) -> Clash:
+    """Return ``clash`` with each owner's hash as its final RECORD lists it.
+
+    Planned hashes are the wheels' claims, and a generated script has none until pip writes
+    it: who won is judged by what pip recorded.
+    """
+    recorded = {index.dists[number].name: value for number, value in index.owners(clash.path)}
+    owners = tuple(
+        owner._replace(hash=recorded[owner.name]) if owner.name in recorded else owner
+        for owner in clash.owners
+    )
+    kind = clash.kind
+    if kind == "differing" and len({o.hash for o in owners}) == 1 and owners[0].hash:
+        kind = "identical"  # scripts pip generated from the same entry point: the same bytes
+    return clash._replace(owners=owners, kind=kind)
+
+
+def _scandir(directory: str) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(directory) as listing:
+            return list(listing)
+    except OSError:
+        return []
+
+
+def load_rendering() -> None:
+    """Import what drawing a table needs: rich's modules, some of which rich loads lazily.
+
+    pip 26.3 refuses new imports while it installs, and 26.1 and later warn about them
+    afterwards: whatever may be drawn after pip's step is imported before it begins. The test
+    suite draws tables after pip's step under each pip of the matrix.
+    """
+    import rich._emoji_codes  # loaded lazily by rich's first print
+    import rich.box
+    import rich.console
+    import rich.padding
+    import rich.table
+    import rich.text  # noqa: F401
+
+
+def warm_up(tables: bool = True) -> None:
+    """Import everything used during and after pip's step, before pip starts.
+
+    ``tables=False`` leaves rich to :func:`load_rendering`, called once it is known whether
+    anything will be drawn (rich is most of pipguard's own start-up time).
+    """
+    with contextlib.suppress(ImportError):
+        import fcntl  # noqa: F401  # the lock, taken at the install step (not on Windows)
+    from pipguard import check, render  # noqa: F401
+    from pipguard.checks import scripts  # noqa: F401
+    from pipguard.install import pipbridge  # noqa: F401
+
+    if tables:
+        load_rendering()

@@ -1,0 +1,172 @@
+"""``pipguard install``'s own options: taken out of pip's arguments, its help, ``--python``."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from pipguard.environment import canonical_name
+from pipguard.policy import POLICIES, Policy, Rules
+
+__all__ = [
+    "EXIT_USAGE",
+    "HELP",
+    "GuardOptions",
+    "UsageError",
+    "run_under_python",
+    "split_args",
+    "take_python_option",
+]
+
+EXIT_USAGE = 2
+# pipguard's own install options, each taking a value (``--name VALUE`` or ``--name=VALUE``).
+OWN_OPTIONS = ("--on-conflict", "--journal", "--lock-timeout", "--winner", "--allow-startup")
+
+HELP = """\
+pipguard install: pip install, guarded against two distributions writing one file.
+
+Every pip install argument passes through unchanged. pipguard's own options:
+  --on-conflict {prevent,warn,ignore}
+                 prevent (default): stop before writing anything when the transaction
+                 would overwrite another distribution's file with different bytes;
+                 warn: install anyway and report who won; ignore: report nothing.
+                 Also PIPGUARD_ON_CONFLICT.
+  --winner NAME  for every clash NAME takes part in, NAME's copy is the one left on
+                 disk, whatever order pip installs in (repeatable; also
+                 PIPGUARD_WINNER, space-separated). Such clashes do not stop.
+  --allow-startup NAME
+                 let NAME's startup code in: a .pth import line, a .start entry point,
+                 sitecustomize (repeatable; also PIPGUARD_ALLOW_STARTUP, space-separated).
+                 Without it, new startup code stops the install under prevent.
+  --lock-timeout SECONDS
+                 wait this long for another pipguard run on the same environment
+                 (default 600).
+  --journal FILE write a JSON journal of the transaction (- for stdout; pip's own
+                 output then goes to stderr).
+"""
+
+
+class UsageError(Exception):
+    """pipguard's own install options are wrong."""
+
+
+class GuardOptions(NamedTuple):
+    """pipguard's own options of ``install``, taken out of the pip arguments."""
+
+    policy: Policy = "prevent"
+    journal: str | None = None
+    lock_timeout: float = 600.0
+    winners: frozenset[str] = frozenset()
+    allow_startup: frozenset[str] = frozenset()
+
+    @property
+    def rules(self) -> Rules:
+        """The policy's view of these options."""
+        return Rules(self.policy, self.winners, self.allow_startup)
+
+
+def _policy(value: str, source: str) -> Policy:
+    for policy in POLICIES:
+        if value == policy:
+            return policy
+    raise UsageError(f"{source}: {value!r} is not one of {', '.join(POLICIES)}")
+
+
+def split_args(argv: Sequence[str], environ: dict[str, str]) -> tuple[GuardOptions, list[str]]:
+    """Take pipguard's own options out of ``argv``; return them and the arguments for pip."""
+    policy = (
+        _policy(environ["PIPGUARD_ON_CONFLICT"], "PIPGUARD_ON_CONFLICT")
+        if environ.get("PIPGUARD_ON_CONFLICT")
+        else "prevent"
+    )
+    journal = None
+    lock_timeout = 600.0
+    winners = [canonical_name(n) for n in environ.get("PIPGUARD_WINNER", "").split() if n]
+    allow = [canonical_name(n) for n in environ.get("PIPGUARD_ALLOW_STARTUP", "").split() if n]
+    pip_args: list[str] = []
+    items = iter(argv)
+    for arg in items:
+        name, eq, value = arg.partition("=")
+        if name in OWN_OPTIONS:
+            if not eq:
+                value = next(items, "")
+                if not value:
+                    raise UsageError(f"{name} needs a value")
+            if name == "--on-conflict":
+                policy = _policy(value, "--on-conflict")
+            elif name == "--winner":
+                winners.append(canonical_name(value))
+            elif name == "--allow-startup":
+                allow.append(canonical_name(value))
+            elif name == "--lock-timeout":
+                try:
+                    lock_timeout = float(value)
+                except ValueError:
+                    lock_timeout = math.nan
+                if not 0 <= lock_timeout < math.inf:  # nan fails every comparison
+                    raise UsageError(f"--lock-timeout: {value!r} is not a number of seconds")
+            else:
+                journal = value
+            continue
+        pip_args.append(arg)
+    options = GuardOptions(policy, journal, lock_timeout, frozenset(winners), frozenset(allow))
+    return options, pip_args
+
+
+def take_python_option(args: list[str]) -> tuple[str | None, list[str]]:
+    """Split pip's ``--python EXE`` (or ``--python=EXE``) off ``args``."""
+    value = None
+    rest: list[str] = []
+    items = iter(args)
+    for arg in items:
+        if arg == "--python":
+            value = next(items, None)
+        elif arg.startswith("--python="):
+            value = arg.partition("=")[2]
+        else:
+            rest.append(arg)
+    return value, rest
+
+
+def run_under_python(python: str, argv: list[str], *, timeout: float = 60.0) -> int | None:
+    """Honour pip's ``--python``: run pipguard itself under that interpreter, or refuse.
+
+    pip would re-run itself there in a subprocess, out of the guard's reach. Returns None when
+    ``python`` is this very environment, so the install goes on in-process.
+    """
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PIP_PYTHON", "_PIP_RUNNING_IN_SUBPROCESS")
+    }
+    from pipguard.probe import ProbeOverflow, ProbeTimeout, run_bounded
+
+    try:
+        probe = run_bounded(
+            [python, "-c", "import sys, pipguard; print(sys.prefix)"], timeout=timeout, env=env
+        )
+    except ProbeTimeout as exc:
+        print(f"pipguard: error: --python {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ProbeOverflow:
+        print(
+            f"pipguard: error: --python {python}: answered with more than 1 MiB; "
+            "not a Python interpreter",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except OSError:
+        probe = None
+    if probe is None or probe.code != 0:
+        print(
+            f"pipguard: error: --python {python}: pipguard is not installed for that interpreter, "
+            "so it cannot guard the install there. Install it there first "
+            f"({python} -m pip install pipguard) and run {python} -m pipguard install ...",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if os.path.realpath(probe.out.strip()) == os.path.realpath(sys.prefix):
+        return None
+    return subprocess.run([python, "-m", "pipguard", *argv], env=env, check=False).returncode

@@ -1,0 +1,258 @@
+"""The transaction: each wheel pip is about to install, its files planned, built at pip's step."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+from pipguard.checks.startup_files import is_startup_path
+from pipguard.environment import Environment, InstalledDistribution, Problem
+from pipguard.install.plan import OutsideError, Scheme, WheelContents, WheelError, plan_wheel
+from pipguard.install.plan import read_wheel as _read_wheel
+from pipguard.layers import ImportSystem
+from pipguard.paths import entry_below, is_within, resolve_row
+from pipguard.views import IncomingWheel, PlannedFile, StartupBytes, TargetFacts, Transaction
+
+if TYPE_CHECKING:
+    from pipguard.disk import Disk
+    from pipguard.install.pipbridge import Requirement, Step
+    from pipguard.ownership import OwnershipIndex
+    from pipguard.policy import Policy
+
+__all__ = ["Planned", "Stop", "plan_transaction", "removed_paths", "step_environment"]
+
+
+class Stop(Exception):
+    """The transaction cannot go ahead: the message says why, and nothing was installed."""
+
+
+class Planned(NamedTuple):
+    """A transaction and what planning it met."""
+
+    transaction: Transaction
+    problems: list[Problem]
+    # Per incoming wheel, its planned (absolute path, RECORD path) pairs that were not on disk
+    # before the step: what a failed pip may have left half-written.
+    fresh: dict[tuple[str, str], list[tuple[str, str]]]
+
+
+def step_environment(schemes: Sequence[Scheme], target: str | None = None) -> Environment:
+    """The environment an install step writes into: its scheme's directories and install base."""
+    # Schemes differ only by their headers directory: dedupe before touching the disk.
+    libs = dict.fromkeys(d for s in schemes for d in (s.purelib, s.platlib))
+    scan_dirs = [d for d in libs if os.path.isdir(d)]
+    roots: list[str] = []
+    bases = dict.fromkeys(
+        d
+        for s in schemes
+        for d in (s.data, s.purelib, s.platlib, s.scripts, os.path.dirname(s.headers))
+    )
+    for candidate in bases:
+        if not is_within(candidate, roots):
+            roots = [r for r in roots if not is_within(r, [candidate])] + [candidate]
+    return Environment(
+        python=sys.executable,
+        scan_dirs=tuple(scan_dirs),
+        roots=tuple(roots),
+        target_layout=bool(target),
+    )
+
+
+def removed_paths(before: Sequence[InstalledDistribution], replaced: set[str]) -> list[str]:
+    """Return the paths pip will remove when it uninstalls the replaced distributions."""
+    paths = []
+    for dist in before:
+        if dist.name in replaced:
+            for entry in dist.entries or ():
+                path = resolve_row(dist.base, entry.path)
+                if path is not None:
+                    paths.append(path)
+    return paths
+
+
+def _read(
+    step: Step,
+    env: Environment,
+    policy: Policy,
+    script_names: Callable[[dict[str, str]], list[str]],
+) -> tuple[list[tuple[Requirement, WheelContents, list[PlannedFile]]], list[Problem]]:
+    """Read and plan each wheel of ``step``; raise Stop where one cannot be planned."""
+    planned = []
+    problems: list[Problem] = []
+    for requirement in step.requirements:
+        if requirement.wheel is None:
+            problems.append(
+                Problem(
+                    requirement.name,
+                    "-",
+                    "not installed from a wheel: its files cannot be known in advance",
+                )
+            )
+            continue
+        try:
+            wheel = _read_wheel(requirement.wheel)
+            files = plan_wheel(wheel, requirement.scheme, env.roots, script_names)
+        except WheelError as exc:
+            if policy == "prevent" or (isinstance(exc, OutsideError) and policy == "warn"):
+                raise Stop(f"pipguard: {exc}; nothing was installed") from None
+            problems.append(Problem(requirement.name, requirement.wheel, str(exc)))
+            continue
+        problems.extend(wheel.problems)
+        planned.append((requirement, wheel, files))
+    return planned, problems
+
+
+def _true_hashes(
+    wheel: WheelContents,
+    files: list[PlannedFile],
+    *,
+    contested: Callable[[str], bool],
+    exists: Callable[[str], bool],
+    problems: list[Problem],
+) -> tuple[PlannedFile, ...]:
+    """Return the planned files with, where the path is taken, the hash of the wheel's bytes.
+
+    A RECORD hash is the wheel's claim: where it decides whether a file may be overwritten,
+    the member's real bytes decide instead.
+    """
+    result = []
+    for planned in files:
+        hashed = planned
+        if planned.member is not None and (contested(planned.path) or exists(planned.path)):
+            actual = wheel.member_hash(planned.member)
+            claimed = planned.hash
+            if claimed is not None and claimed.startswith("sha256=") and actual != claimed:
+                problems.append(
+                    Problem(
+                        wheel.name,
+                        os.path.basename(wheel.path),
+                        f"RECORD hash of {planned.member} does not match its bytes",
+                    )
+                )
+            hashed = planned._replace(hash=actual)
+        result.append(hashed)
+    return tuple(result)
+
+
+def _startup_files(
+    wheel: WheelContents, files: list[PlannedFile], scheme: Scheme
+) -> tuple[StartupBytes, ...]:
+    """Return the bytes of each startup file the wheel writes into a site directory."""
+    found = []
+    for planned in files:
+        if planned.member is None:
+            continue
+        for site in dict.fromkeys((scheme.purelib, scheme.platlib)):
+            name = planned.path[len(site) + 1 :] if planned.path.startswith(site + "/") else None
+            if name is not None and is_startup_path(name):
+                found.append(
+                    StartupBytes(planned.path, site, name, wheel.member_bytes(planned.member))
+                )
+                break
+    return tuple(found)
+
+
+def _contested_inits(
+    wheel: WheelContents, files: list[PlannedFile], contested: Callable[[str], bool]
+) -> tuple[tuple[str, bytes], ...]:
+    """Return the bytes of each package ``__init__.py`` the wheel writes that another lists."""
+    return tuple(
+        (f.path, wheel.member_bytes(f.member))
+        for f in files
+        if f.member is not None and f.path.endswith("/__init__.py") and contested(f.path)
+    )
+
+
+def _target_facts(step: Step, wheels: Sequence[IncomingWheel], disk: Disk) -> TargetFacts | None:
+    """Return which top-level entries of ``--target`` pip will keep or replace."""
+    target = step.target_dir
+    if not target:
+        return None
+    entries = {entry_below(f.path, target) for wheel in wheels for f in wheel.files}
+    existing = frozenset(
+        top for top in entries if top is not None and disk.lexists(f"{target}/{top}")
+    )
+    upgrade = step.target_upgrade
+    kept = frozenset(top for top in existing if not upgrade or disk.islink(f"{target}/{top}"))
+    return TargetFacts(target, upgrade, existing, kept)
+
+
+def _running_imports() -> ImportSystem | None:
+    """The import system of the interpreter pip runs in, which is the one it installs for."""
+    from pipguard import _facts
+    from pipguard.layers import import_system
+
+    try:
+        return import_system(_facts.facts())
+    except (KeyError, TypeError):
+        return None
+
+
+def plan_transaction(
+    step: Step,
+    env: Environment,
+    before: Sequence[InstalledDistribution],
+    index: OwnershipIndex,
+    disk: Disk,
+    *,
+    policy: Policy,
+    script_names: Callable[[dict[str, str]], list[str]],
+) -> Planned:
+    """Describe ``step`` as a Transaction: each wheel's files where pip will write them.
+
+    Raises Stop when a wheel cannot be planned (under prevent) or read at all.
+    """
+    planned, problems = _read(step, env, policy, script_names)
+    claimed = Counter(f.path for _, _, files in planned for f in files)
+    fresh = {
+        (wheel.name, wheel.version): [
+            (f.path, f.record_path) for f in files if not disk.exists(f.path)
+        ]
+        for _, wheel, files in planned
+    }
+    try:
+        wheels = tuple(
+            IncomingWheel(
+                wheel.name,
+                wheel.version,
+                wheel.path,
+                site,
+                f"{site}/{wheel.dist_info}",
+                _true_hashes(
+                    wheel,
+                    files,
+                    contested=lambda path: claimed[path] > 1 or path in index,
+                    exists=disk.exists,
+                    problems=problems,
+                ),
+                _startup_files(wheel, files, requirement.scheme),
+                requirement.editable,
+                _contested_inits(wheel, files, lambda path: claimed[path] > 1 or path in index),
+            )
+            for requirement, wheel, files in planned
+            for site in [
+                requirement.scheme.purelib if wheel.root_is_purelib else requirement.scheme.platlib
+            ]
+        )
+    except WheelError as exc:
+        # pip could not install a wheel it cannot read either: say so before it tries.
+        raise Stop(f"pipguard: {exc}; nothing was installed") from None
+    sites = sorted(
+        {s for r in step.requirements for s in (r.scheme.purelib, r.scheme.platlib)},
+        key=len,
+        reverse=True,
+    )
+    transaction = Transaction(
+        env=env,
+        installed=tuple(before),
+        wheels=wheels,
+        replaced=frozenset(r.name for r in step.requirements if r.reinstall),
+        sites=tuple(sites),
+        target=_target_facts(step, wheels, disk),
+        python_version=(sys.version_info[0], sys.version_info[1]),
+        imports=_running_imports(),
+    )
+    return Planned(transaction, problems, fresh)
