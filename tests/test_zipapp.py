@@ -118,22 +118,29 @@ integration = pytest.mark.integration
 
 
 def pip_template(directory: Path) -> BareVenv:
-    """A venv holding the pip under test: its RECORD's files copied, then compiled once.
+    """A venv holding the pip under test, installed by pip from a wheel of its own files.
 
-    Compiled as pip compiles what it installs, so a first run writes no bytecode; its
-    console scripts too, so ``check`` finds every file pip's RECORD lists.
+    The environment's own RECORD of pip is not copied: a pip seeded by virtualenv lists
+    bytecode and directories that are not there. Installed, pip is compiled and its RECORD
+    lists what is on disk, as in a venv a user made.
     """
+    import pip
+
     template = BareVenv(directory / "template")
-    pip = metadata.distribution("pip")
-    for path in pip.files or ():
-        source = Path(str(pip.locate_file(path)))
-        target = Path(os.path.normpath(template.site / str(path)))
-        # Not a directory a RECORD names, nor bytecode: compileall writes this Python's.
-        if source.is_file() and "__pycache__" not in str(path):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+    package = Path(pip.__file__).parent
+    files = {
+        path.relative_to(package.parent).as_posix(): path.read_bytes()
+        for path in sorted(package.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    main = "pip._internal.cli.main:main"
+    scripts = {name: main for name in ("pip", "pip3", f"pip3.{sys.version_info[1]}")}
+    wheel = build_wheel(directory / "wheel", "pip", pip.__version__, files, console_scripts=scripts)
+    install = ["install", "-q", "--no-deps", "--no-index", str(wheel)]
     subprocess.run(
-        [template.python, "-m", "compileall", "-q", str(template.site / "pip")], check=True
+        [sys.executable, "-m", "pip", "--python", template.python, *install],
+        check=True,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )
     return template
 
