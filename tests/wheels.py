@@ -152,9 +152,11 @@ class Venv:
     would be startup code no RECORD lists, which check rightly fails on.)
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, create: bool = True) -> None:
+        """Make a venv at ``root``; ``create=False``: use the one already made there."""
         self.root = root
-        venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(root)
+        if create:
+            venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(root)
         bindir = "Scripts" if os.name == "nt" else "bin"
         self.python = str(root / bindir / ("python.exe" if os.name == "nt" else "python"))
         self.scripts = root / bindir
@@ -225,9 +227,10 @@ def capture_outputs(
     if "--journal" in args:
         journal = list(args)[list(args).index("--journal") + 1]
         try:
-            documents["journal"] = (
-                json.loads(done.stdout) if journal == "-" else json.loads(Path(journal).read_text())
-            )
+            if journal == "-":
+                documents["journal"] = json.loads(done.stdout)
+            elif Path(journal).is_file():  # never a FIFO or a device: reading one would wait
+                documents["journal"] = json.loads(Path(journal).read_text())
         except (OSError, ValueError):
             documents["journal"] = None
     test = os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]

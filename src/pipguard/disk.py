@@ -107,9 +107,12 @@ class Disk:
         """Tell whether ``path`` is a symbolic link."""
         return os.path.islink(path)
 
-    def resolve(self, path: str) -> tuple[str, bool]:
-        """Resolve ``path``'s links without looking outside the roots (see resolve_inside)."""
-        return resolve_inside(path, self.roots)
+    def resolve(self, path: str, roots: tuple[str, ...] | None = None) -> tuple[str, bool]:
+        """Resolve ``path``'s links without looking outside the roots (see resolve_inside).
+
+        ``roots``: narrower ones than the disk's (where an install may write).
+        """
+        return resolve_inside(path, roots or self.roots)
 
     def read(self, path: str, roots: tuple[str, ...] | None = None) -> bytes | None:
         """Return a regular file's bytes, or None when it is missing, unreadable or refused."""

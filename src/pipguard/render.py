@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipguard.environment import Problem
 from pipguard.findings import Clash, FileState, StartupCode, Unlisted
+from pipguard.sizing import Collapsed, clash_rows, more
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -27,6 +28,7 @@ __all__ = [
     "install_to_json",
     "one_line",
     "overwritten_summary",
+    "owner_lines",
     "problem_table",
     "problem_to_json",
     "shown_path",
@@ -77,7 +79,13 @@ def clash_to_json(clash: Clash) -> dict[str, Any]:
         if clash.kind == "case":
             item["path"] = owner.path
         owners.append(item)
-    document = {"path": clash.display, "kind": clash.kind, "owners": owners, "winner": clash.winner}
+    document = {
+        "path": clash.display,
+        "kind": clash.kind,
+        "owners": owners,
+        "winner": clash.winner,
+        "chosen": clash.chosen,
+    }
     if clash.kind == "bytecode":
         document["source"] = _bytecode_source(clash)
     return document
@@ -112,15 +120,37 @@ def shadowed_to_json(item: Shadowed) -> dict[str, Any]:
     }
 
 
+def _site_shown(site: str, sites: Sequence[str]) -> str:
+    """Return ``site`` as seen from above the common directory of ``sites``."""
+    import posixpath
+
+    top = posixpath.dirname(posixpath.commonpath(sites))
+    return posixpath.relpath(site, top) if top not in ("", "/") else site
+
+
 def _claim(owner: ImportOwner, sites: Sequence[str]) -> str:
     """``name version (path in site)``, the site shown from above the sites' common directory."""
     if len(set(sites)) < 2:
         return f"{owner.name} {owner.version} ({owner.path})"
-    import posixpath
+    return f"{owner.name} {owner.version} ({owner.path} in {_site_shown(owner.site, sites)})"
 
-    top = posixpath.dirname(posixpath.commonpath(sites))
-    where = posixpath.relpath(owner.site, top) if top not in ("", "/") else owner.site
-    return f"{owner.name} {owner.version} ({owner.path} in {where})"
+
+def _layer_note(items: Sequence[Shadowed], planned: bool) -> str:
+    """Say which site directory pip writes to, and where it stands among the others on sys.path."""
+    notes: dict[str, None] = {}
+    for item in items:
+        sites = list(dict.fromkeys(owner.site for owner in item.owners))
+        if item.writes_to is None or item.writes_to not in sites or len(sites) < 2:
+            continue
+        at = sites.index(item.writes_to)
+        shown = [_site_shown(site, sites) for site in sites]
+        said = f"pip {'writes' if planned else 'wrote'} to {shown[at]}"
+        if at:
+            said += f", after {', '.join(shown[:at])}"
+        if at + 1 < len(shown):
+            said += f", before {', '.join(shown[at + 1 :])}"
+        notes.setdefault(f"{said} on sys.path.")
+    return " ".join(notes)
 
 
 def shadowed_table(items: Sequence[Shadowed], *, planned: bool = False) -> RenderableType:
@@ -136,10 +166,11 @@ def shadowed_table(items: Sequence[Shadowed], *, planned: bool = False) -> Rende
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        expand=True,
     )
-    table.add_column("import", overflow="fold", ratio=2)
-    table.add_column("gives", overflow="fold", ratio=4)
-    table.add_column("never imported", overflow="fold", ratio=4)
+    table.add_column("import", overflow="fold")
+    table.add_column("gives", overflow="fold")
+    table.add_column("never imported", overflow="fold")
     for item in items:
         sites = [owner.site for owner in item.owners]
         gives = [_claim(o, sites) for o in item.owners if o.imported]
@@ -167,6 +198,8 @@ def shadowed_table(items: Sequence[Shadowed], *, planned: bool = False) -> Rende
             f"{', '.join(dead_names)}'s code under these names is never imported: keep one of "
             f"them (pipguard uninstall {' '.join(dead_names)})."
         )
+    note = _layer_note(items, planned)
+    hint = f"{hint} {note}" if note else hint
     return Group(table, Padding(Text(one_line(hint)), (0, 0, 1, 1)))
 
 
@@ -232,6 +265,10 @@ def check_to_json(result: CheckResult, rules: Rules | None = None) -> dict[str, 
         },
         "distributions": result.distributions,
         "files": result.files,
+        "managed": [
+            {"name": name, "version": version, "manager": _json_text(manager)}
+            for name, version, manager in result.managed
+        ],
         "conflicts": [clash_to_json(clash) for clash in result.clashes]
         + [shadowed_to_json(item) for item in result.shadowed],
         "modified": _states(result.modified),
@@ -285,8 +322,10 @@ def check_summary(result: CheckResult) -> str:
     if code:
         parts.append(_count(code, "startup file", "startup files") + " with code")
     parts.append(_count(len(result.problems), "problem"))
+    managers = ", ".join(sorted({manager.partition(":")[0] for _, _, manager in result.managed}))
+    managed = f" ({len(result.managed)} owned through {managers})" if managers else ""
     return (
-        f"pipguard: {_count(result.distributions, 'distribution')}, "
+        f"pipguard: {_count(result.distributions, 'distribution')}{managed}, "
         f"{_count(result.files, 'file')}: " + ", ".join(parts)
     )
 
@@ -322,6 +361,12 @@ def planned_hint(clashes: Sequence[Clash]) -> str:
         return "Harmless: the files already hold the same bytes."
     if any(clash.kind == "bytecode" for clash in clashes):
         return _bytecode_hint(clashes, planned=True)
+    if any(clash.kind == "deleted" for clash in clashes):
+        return (
+            f"Installing {', '.join(incoming)} uninstalls the version installed first, and "
+            f"{', '.join(installed)} still list{'s' if len(installed) == 1 else ''} these files: "
+            "pip would delete them. With --on-conflict warn pipguard keeps them."
+        )
     if any(clash.kind == "skipped" for clash in clashes):
         return (
             "pip install --target leaves a top-level entry that already exists as it is (it only "
@@ -390,6 +435,17 @@ def group_hint(clashes: Sequence[Clash], *, directory: bool = False) -> str:
         if all(clash.kind == "namespace" for clash in clashes):
             return _NAMESPACE_HINT
         return "Harmless: every owner ships the same bytes."
+    chosen = sorted({clash.chosen for clash in real if clash.chosen})
+    if real and len(chosen) == 1 and all(clash.chosen == chosen[0] for clash in real):
+        if all(clash.winner == chosen[0] for clash in real):
+            return (
+                f"{chosen[0]}'s copy stays, as chosen (--winner {chosen[0]}, recorded in its "
+                "metadata or configured): no action needed."
+            )
+        return (
+            f"{chosen[0]} was chosen to win these files, but another copy is on disk now (plain "
+            f"pip wrote it back?): pipguard repair {chosen[0]}"
+        )
     winners = sorted({clash.winner for clash in real if clash.winner})
     winner = winners[0] if winners else ""
     # A loser's copy is known not to be on disk; an unreadable file or a row without a hash
@@ -441,9 +497,9 @@ def stop_summary(
     shadowed: Sequence[Shadowed] = (),
 ) -> str:
     """Return the sentence that stops an install before it writes, naming what it would do."""
-    removed = [clash for clash in clashes if clash.kind == "removed"]
+    removed = [clash for clash in clashes if clash.kind in ("removed", "deleted")]
     skipped = [clash for clash in clashes if clash.kind == "skipped"]
-    overwritten = [clash for clash in clashes if clash.kind not in ("removed", "skipped")]
+    overwritten = [c for c in clashes if c.kind not in ("removed", "skipped", "deleted")]
     parts = []
     if overwritten:
         names = one_line(", ".join(sorted({o.name for c in overwritten for o in c.owners})))
@@ -519,7 +575,16 @@ _TARGET_MARKS = {
         ("replaces the directory", "replaced the directory"),
     ),
     "skipped": (("installed, kept", "kept"), ("incoming, not written", "not written")),
+    "deleted": (
+        ("installed, would be deleted", "kept"),
+        ("upgrade removes it", "removed it"),
+    ),
 }
+
+
+def owner_lines(clash: Clash, *, planned: bool = False) -> list[str]:
+    """Return each owner of ``clash`` as its table cell shows it: ``name version (mark)``."""
+    return _owner_cell(clash, planned).split("\n")
 
 
 def _owner_cell(clash: Clash, planned: bool) -> str:
@@ -548,6 +613,8 @@ def _owner_cell(clash: Clash, planned: bool) -> str:
             mark = "unreadable"
         else:
             mark = "on disk" if owner.matches_disk else "lost"
+            if owner.name == clash.chosen:
+                mark += ", chosen"
         lines.append(f"{owner.name} {owner.version} ({mark})")
     if clash.kind == "removed" and all(owner.incoming for owner in clash.owners):
         lines.append("no owner (deleted)" if planned else "no owner (was deleted)")
@@ -566,8 +633,10 @@ def clash_tables(
 ) -> list[RenderableType]:
     """Return one rich table per top-level name (``jwt/``) of the clashes worth showing.
 
-    Harmless overlaps are shown only with ``verbose``. ``planned`` clashes are those an install
-    would cause: their owners are marked incoming or installed, not by what is on disk.
+    Without ``verbose``, a group's harmless overlaps collapse into one line per kind and more
+    than ten clashes into a count (see :mod:`pipguard.sizing`); a group of harmless overlaps
+    alone is not drawn. ``planned`` clashes are those an install would cause: their owners are
+    marked incoming or installed, not by what is on disk.
     """
     from rich import box
     from rich.console import Group
@@ -575,33 +644,49 @@ def clash_tables(
     from rich.table import Table
     from rich.text import Text
 
-    shown = [clash for clash in clashes if verbose or not clash.harmless]
     tables: list[RenderableType] = []
     for top, grouped in groupby(
-        sorted(shown, key=lambda c: (c.top_level, c.display)), key=lambda c: c.top_level
+        sorted(clashes, key=lambda c: (c.top_level, c.display)), key=lambda c: c.top_level
     ):
         group = list(grouped)
+        rows = clash_rows(group, verbose=verbose)
+        if not rows:
+            continue  # harmless overlaps alone: counted in the summary, not drawn
         table = Table(
             title=Text(visible(top), style="bold"),
             title_justify="left",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
+            expand=True,
         )
-        table.add_column("path", overflow="fold", ratio=5)
+        table.add_column("path", overflow="fold")
         table.add_column("clash", no_wrap=True)
-        table.add_column("owners", overflow="fold", ratio=4)
-        for clash in group:
-            style = "green" if clash.harmless else "yellow" if clash.kind == "case" else "red"
+        table.add_column("owners", overflow="fold")
+        for row in rows:
+            if isinstance(row, Collapsed):
+                table.add_row(
+                    Text(row.text, style="italic"),
+                    Text(row.kind, style="green" if row.harmless else "red"),
+                    Text(visible(", ".join(row.owners))),
+                )
+                continue
+            style = "green" if row.harmless else "yellow" if row.kind == "case" else "red"
             # Paths and names come from RECORDs anyone can publish: never read them as markup.
             table.add_row(
-                Text(visible(shown_path(clash.display))),
-                Text(clash.kind, style=style),
-                Text(visible(_owner_cell(clash, planned))),
+                Text(visible(shown_path(row.display))),
+                Text(row.kind, style=style),
+                Text(visible(_owner_cell(row, planned))),
             )
+        judged = group if verbose else [clash for clash in group if not clash.harmless]
         # The hint is a paragraph of the console's width, not a caption squeezed to the table's.
-        said = planned_hint(group) if planned else group_hint(group, directory=directory)
-        hint = Text(visible(said))
-        tables.append(Group(table, Padding(hint, (0, 0, 1, 1))))
+        said = planned_hint(judged) if planned else group_hint(judged, directory=directory)
+        if more(rows):
+            said += (
+                " The journal (--journal FILE) lists every file."
+                if planned
+                else " --verbose lists every file (--format json too)."
+            )
+        tables.append(Group(table, Padding(Text(visible(said)), (0, 0, 1, 1))))
     return tables
 
 
@@ -611,7 +696,9 @@ def file_state_table(title: str, states: Sequence[FileState]) -> RenderableType:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, expand=True
+    )
     table.add_column("path", overflow="fold")
     table.add_column("owner", overflow="fold")
     for state in states:
@@ -630,6 +717,7 @@ def unlisted_table(entries: Sequence[Unlisted]) -> RenderableType:
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        expand=True,
     )
     table.add_column("path", overflow="fold")
     table.add_column("files", justify="right")
@@ -644,10 +732,12 @@ def dependency_table(dependencies: Sequence[Dependency]) -> RenderableType:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title="dependencies", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("distribution", overflow="fold", ratio=2)
-    table.add_column("requires", overflow="fold", ratio=3)
-    table.add_column("installed", overflow="fold", ratio=2)
+    table = Table(
+        title="dependencies", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, expand=True
+    )
+    table.add_column("distribution", overflow="fold")
+    table.add_column("requires", overflow="fold")
+    table.add_column("installed", overflow="fold")
     for d in dependencies:
         table.add_row(
             Text(one_line(f"{d.distribution} {d.version}")),
@@ -689,10 +779,11 @@ def startup_table(items: Sequence[StartupCode], *, planned: bool = False) -> Ren
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        expand=True,
     )
-    table.add_column("file", overflow="fold", ratio=3)
-    table.add_column("distribution", overflow="fold", ratio=2)
-    table.add_column("lines", overflow="fold", ratio=5)
+    table.add_column("file", overflow="fold")
+    table.add_column("distribution", overflow="fold")
+    table.add_column("lines", overflow="fold")
     for item in items:
         table.add_row(
             Text(one_line(item.display)),
@@ -731,10 +822,12 @@ def problem_table(problems: Sequence[Problem], bases: Sequence[str] = ()) -> Ren
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title="problems", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("distribution", overflow="fold", ratio=2)
-    table.add_column("file", overflow="fold", ratio=4)
-    table.add_column("problem", overflow="fold", ratio=5)
+    table = Table(
+        title="problems", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, expand=True
+    )
+    table.add_column("distribution", overflow="fold")
+    table.add_column("file", overflow="fold")
+    table.add_column("problem", overflow="fold")
     for problem in problems:
         table.add_row(
             Text(one_line(problem.distribution or "-")),

@@ -121,11 +121,20 @@ def _absolute(index: OwnershipIndex, directory: str) -> str:
     return index.path_of(directory) if directory else index.root
 
 
+def _derived(key: str) -> bool:
+    """Tell whether a listed path is bytecode, which is never missing.
+
+    Slim images strip ``__pycache__``; virtualenv's own installs list ``.pyc`` files beside
+    their sources, and ``__pycache__`` directories, that were never written.
+    """
+    return key.endswith((".pyc", ".pyo")) or "__pycache__" in key.split("/")
+
+
 def _missing(index: OwnershipIndex, gone: set[str], unreadable: set[str]) -> list[FileState]:
     """Return the listed files that are not on disk, each with every owner."""
     states = []
     for key in gone:
-        if is_derived_pyc(key) or _directory_key(key) in unreadable:
+        if _derived(key) or _directory_key(key) in unreadable:
             continue
         path = index.path_of(key)
         for number in dict.fromkeys(number for number, _ in index.owners(path)):

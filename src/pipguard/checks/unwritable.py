@@ -30,13 +30,15 @@ def linked_out(view: Transaction, disk: Disk) -> Unwritable | None:
     Each directory the wheels write into is resolved once, link by link, never outside.
     """
     seen: set[str] = set()
+    # Where pip may write: a base interpreter's prefix is read, but is outside all the same.
+    writes = view.env.write_roots or None
     for wheel in view.wheels:
         for planned in wheel.files:
             parent = planned.path.rpartition("/")[0]
             if parent in seen:
                 continue
             seen.add(parent)
-            real, inside = disk.resolve(parent)
+            real, inside = disk.resolve(parent, writes)
             if not inside:
                 return Unwritable(
                     planned.path,

@@ -102,8 +102,18 @@ def _after_step(guard: InstallGuard, outcome: StepOutcome, code: int) -> int:
     real = [
         clash
         for clash, harmless in verdicts
-        if not harmless and clash.kind != "identical" and clash.path not in won
+        if not harmless and clash.kind not in ("identical", "deleted") and clash.path not in won
     ]
+    kept = [c for c, _ in verdicts if c.kind == "deleted" and os.path.lexists(c.path)]
+    if kept and not quiet and not outcome.stopped:
+        owners = sorted({o.name for c in kept for o in c.owners if not o.incoming})
+        _say(
+            f"pipguard: kept {len(kept)} file{'s' if len(kept) != 1 else ''} that "
+            f"{', '.join(owners)} still {'lists' if len(owners) == 1 else 'list'}, which the "
+            "upgrade would have deleted with the old version."
+        )
+    if not outcome.stopped and code == 0:
+        unrestored += _record_winners(resolved, verdicts, after)
     if not quiet and not outcome.stopped:
         _report_startup(guard)
         _report_winners(resolved, verdicts)
@@ -131,6 +141,35 @@ def _after_step(guard: InstallGuard, outcome: StepOutcome, code: int) -> int:
         if not journal.write(options.journal, document) and code == 0:
             code = 1
     return code
+
+
+def _record_winners(
+    resolved: list[tuple[Clash, str]], verdicts: list[Verdict], after: list[InstalledDistribution]
+) -> list[Problem]:
+    """Record in each winner's metadata the files it holds as chosen: check reads it."""
+    from pipguard.install.choices import record_choices
+    from pipguard.paths import relative_to
+
+    holds = {clash.path: clash.winner for clash, _ in verdicts}
+    by_name: dict[str, InstalledDistribution] = {}
+    for dist in after:
+        by_name.setdefault(dist.name, dist)
+    problems = []
+    for winner in sorted({w for _, w in resolved}):
+        found = by_name.get(winner)
+        if found is None:
+            continue
+        dist = found
+        won = [
+            relative_to(clash.path, dist.site)
+            for clash, w in resolved
+            if w == winner and holds.get(clash.path) == winner
+        ]
+        if won:
+            problem = record_choices(dist, won)
+            if problem is not None:
+                problems.append(problem)
+    return problems
 
 
 def _report_winners(resolved: list[tuple[Clash, str]], verdicts: list[Verdict]) -> None:

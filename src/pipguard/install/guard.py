@@ -22,8 +22,10 @@ from pipguard.install.options import (
 from pipguard.install.transaction import (
     Planned,
     Stop,
+    lock_directory,
     plan_transaction,
     removed_paths,
+    scan_step,
     step_environment,
 )
 from pipguard.lock import Lock, LockTimeout, hold
@@ -41,10 +43,13 @@ Verdict = tuple[Clash, bool]  # a clash, and whether it was harmless before the 
 
 
 def stderr_console() -> Console:
-    """Return the console tables are drawn on: standard error, pip's output stays on stdout."""
-    from rich.console import Console
+    """Return the console tables are drawn on: standard error, pip's output stays on stdout.
 
-    return Console(file=sys.stderr, highlight=False)
+    One width (COLUMNS, else the terminal's, else 80) and no trailing spaces, as check's.
+    """
+    from pipguard.console import console_for
+
+    return console_for(sys.stderr)
 
 
 class Decided(NamedTuple):
@@ -98,18 +103,18 @@ class InstallGuard:
                 gc.enable()
 
     def _plan(self, step: Step) -> str | None:
-        from pipguard.check import scan
         from pipguard.install import pipbridge
 
         self.step = step
         env = self.env = step_environment([r.scheme for r in step.requirements], step.target_dir)
-        if env.scan_dirs:
+        directory = lock_directory(env)
+        if directory:
             # Held until this process ends: through pip's writes and pipguard's own afterwards.
             try:
-                self.lock = hold(env.scan_dirs[0], self.options.lock_timeout)
+                self.lock = hold(directory, self.options.lock_timeout)
             except LockTimeout as exc:
                 raise Stop(f"pipguard: {exc}; nothing was installed") from None
-        self.before, index, env_problems = scan(env)
+        self.before, index, env_problems = scan_step(env)
         disk = Disk(env.roots)
         planned = plan_transaction(
             step,
@@ -145,6 +150,12 @@ class InstallGuard:
         incoming = {r.name for r in step.requirements}
         resolved = resolve_winners(clashes, self.options.winners, incoming)
         saved = self._keep_winners(resolved, incoming, problems)
+        if self.options.policy == "warn":
+            # pip would delete them with the old version: keep them for who still lists them.
+            for clash in clashes:
+                kept = keep_file(clash.path, env.roots) if clash.kind == "deleted" else None
+                if kept is not None:
+                    saved[clash.path] = kept
         last = frozenset(winner for _, winner in resolved if winner in incoming)
         startup = [f for f in found if isinstance(f, StartupCode)]
         shadowed = [f for f in found if isinstance(f, Shadowed)]
@@ -248,7 +259,7 @@ class InstallGuard:
             changed[path] = kept
         return [
             Problem(None, failed.path, f"the winner's copy could not be put back: {failed.reason}")
-            for failed in write_back(changed, self.env.roots)
+            for failed in write_back(changed, self.env.write_roots)
         ]
 
     def plans_late(self) -> None:
@@ -257,12 +268,10 @@ class InstallGuard:
 
     def cannot_plan(self, reason: str) -> None:
         """Fall back to comparing RECORDs before and after pip's step, and say so."""
-        from pipguard.check import scan
-
         load_rendering()  # the clashes found afterwards are drawn
         self.fallback_reason = reason
         self.env = describe_python()
-        self.before, _, _ = scan(self.env)
+        self.before, _, _ = scan_step(self.env)
         # Not knowing the files, watch the install directories and every package directory.
         packages = [
             entry.path
@@ -280,7 +289,8 @@ class InstallGuard:
     def _watch(self, created: list[str], removed: list[str], always: list[str]) -> None:
         assert self.env is not None
         self.freshness = FreshnessSnapshot(
-            directories_to_watch(created, removed, self.env.roots, always), self.env.scan_dirs
+            directories_to_watch(created, removed, self.env.write_roots, always),
+            self.env.scan_dirs,
         )
 
     # -- after pip returned (imports are allowed again, and were made beforehand) --
@@ -291,7 +301,6 @@ class InstallGuard:
         Returns each clash (judged against the final disk) with whether it was harmless
         before the step, and the distributions installed afterwards.
         """
-        from pipguard.check import scan
         from pipguard.checks.clashes import find_clashes, judge
 
         clashes = self.decided.clashes if self.decided else []
@@ -302,7 +311,7 @@ class InstallGuard:
         if self.step is not None:
             # Directories may exist only now (a new --target or --prefix).
             env = step_environment([r.scheme for r in self.step.requirements], self.step.target_dir)
-        after, index, _ = scan(env)
+        after, index, _ = scan_step(env)
         disk = Disk(env.roots)
         if self.fallback_reason is not None:
             known = {(d.name, d.version, d.metadata_dir) for d in self.before}
@@ -363,9 +372,9 @@ def warm_up(tables: bool = True) -> None:
     """
     with contextlib.suppress(ImportError):
         import fcntl  # noqa: F401  # the lock, taken at the install step (not on Windows)
-    from pipguard import check, render  # noqa: F401
+    from pipguard import check, console, render, sizing  # noqa: F401
     from pipguard.checks import scripts  # noqa: F401
-    from pipguard.install import pipbridge  # noqa: F401
+    from pipguard.install import choices, pipbridge  # noqa: F401
 
     if tables:
         load_rendering()
