@@ -267,7 +267,7 @@ def test_general_help_lists_pipguards_commands_then_pips_one_line_each() -> None
     pips = lines.index("pip's commands, passed through to pip unchanged:")
     assert own < pips
     named = [line.split()[0] for line in lines[own + 1 : pips - 1]]
-    assert named == ["check", "owner", "install", "uninstall", "repair", "help"]
+    assert named == ["check", "owner", "install", "uninstall", "repair", "zipapp", "help"]
     theirs = [line.split()[0] for line in lines[pips + 1 :] if line.startswith("  ")]
     assert {"list", "freeze", "download"} <= set(theirs)
     assert not {"install", "uninstall", "check"} & set(theirs[: theirs.index("-h,")])

@@ -38,7 +38,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
-OWN_COMMANDS = ("check", "owner", "install", "uninstall", "repair")
+OWN_COMMANDS = ("check", "owner", "install", "uninstall", "repair", "zipapp")
 # pip's commands, to find the command word behind pip's global options (``--cache-dir X list``).
 PIP_COMMANDS = frozenset(
     {
@@ -157,6 +157,23 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
     for name in ("install", "uninstall", "repair"):
         commands.add_parser(name, help=OWN_SUMMARIES[name], add_help=False)
+
+    zipapp = commands.add_parser(
+        "zipapp",
+        help=OWN_SUMMARIES["zipapp"],
+        description="Write one file (a zipapp) holding pipguard and its pure-Python "
+        "dependencies as installed here, not pip: `python pipguard.pyz install ...` then "
+        "guards any environment with that interpreter's pip and leaves nothing in it.",
+    )
+    zipapp.add_argument(
+        "-o", "--output", metavar="FILE", default="pipguard.pyz", help="default: pipguard.pyz"
+    )
+    zipapp.add_argument(
+        "--compile",
+        action="store_true",
+        help="add bytecode for this Python: it starts as fast as installed (other versions "
+        "compile the sources at each start); about 2.7 x the size",
+    )
     return parser
 
 
@@ -344,6 +361,18 @@ def _print_import_answer(
     return EXIT_OK
 
 
+def _cmd_zipapp(args: argparse.Namespace) -> int:
+    from pipguard.zipapp import BuildError, build, describe_build
+
+    try:
+        built = build(args.output, bytecode=args.compile)
+    except BuildError as exc:
+        raise UsageError(str(exc)) from None
+    for line in describe_build(built):
+        print(line, file=sys.stderr)
+    return EXIT_OK
+
+
 @contextmanager
 def _errors(debug: bool) -> Iterator[list[int]]:
     """Map every error to one readable line and an exit code; tracebacks only with --debug."""
@@ -449,7 +478,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "pipguard") -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    handler = {"check": _cmd_check, "owner": _cmd_owner}[args.command]
+    handler = {"check": _cmd_check, "owner": _cmd_owner, "zipapp": _cmd_zipapp}[args.command]
     with _errors(getattr(args, "debug", False)) as code:
         code[0] = handler(args)
     return code[0]

@@ -172,7 +172,10 @@ def describe_python(executable: str | None = None, *, timeout: float = 60.0) -> 
     if not os.path.exists(exe):
         raise EnvironmentError_(f"{executable}: no such interpreter")
     try:
-        code, out, err = run_bounded([exe, _facts.__file__], timeout=timeout, limit=1 << 20)
+        from pipguard.archive import script_command  # _facts has no file of its own in a .pyz
+
+        command = script_command(exe, _facts)
+        code, out, err = run_bounded(command, timeout=timeout, limit=1 << 20)
     except ProbeTimeout:
         raise EnvironmentError_(f"{executable}: did not answer within {timeout:g} s") from None
     except ProbeOverflow:

@@ -41,6 +41,7 @@ OWN_SUMMARIES = {
     "install": "pip install, stopped before two distributions write one file",
     "uninstall": "pip uninstall that keeps the files other distributions still list",
     "repair": "reinstall a distribution's own files at its installed version",
+    "zipapp": "write pipguard and its dependencies (not pip) into one .pyz file",
     "help": "show this help, or one command's (pipguard help COMMAND)",
 }
 # pip's commands that pipguard's own stand in for: not listed again among pip's.
