@@ -371,11 +371,6 @@ def test_facts_from_inside_the_archive_are_the_facts_of_the_file(pyz: Path, tmp_
 
 
 @integration
-@pytest.mark.xfail(
-    strict=True,
-    reason="install.options.run_under_python still probes for and runs `EXE -m pipguard`; wiring "
-    "it to archive.probe_command and archive.self_command makes this pass (then drop this mark)",
-)
 def test_install_python_runs_the_archive_under_the_other_interpreter(
     pyz: Path, pip_copy: BareVenv, tmp_path: Path
 ) -> None:

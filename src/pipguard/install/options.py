@@ -225,12 +225,11 @@ def run_under_python(python: str, argv: list[str], *, timeout: float = 60.0) -> 
     env = {
         k: v for k, v in os.environ.items() if k not in ("PIP_PYTHON", "_PIP_RUNNING_IN_SUBPROCESS")
     }
+    from pipguard.archive import probe_command, running_archive, self_command
     from pipguard.probe import ProbeOverflow, ProbeTimeout, run_bounded
 
     try:
-        probe = run_bounded(
-            [python, "-c", "import sys, pipguard; print(sys.prefix)"], timeout=timeout, env=env
-        )
+        probe = run_bounded(probe_command(python), timeout=timeout, env=env)
     except ProbeTimeout as exc:
         print(f"pipguard: error: --python {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -244,13 +243,19 @@ def run_under_python(python: str, argv: list[str], *, timeout: float = 60.0) -> 
     except OSError:
         probe = None
     if probe is None or probe.code != 0:
+        if running_archive() is not None:
+            last = (probe.err.strip().splitlines() or ["no answer"])[-1] if probe else "no answer"
+            print(f"pipguard: error: --python {python}: {last}", file=sys.stderr)
+            return EXIT_USAGE
         print(
             f"pipguard: error: --python {python}: pipguard is not installed for that interpreter, "
-            "so it cannot guard the install there. Install it there first "
-            f"({python} -m pip install pipguard) and run {python} -m pipguard install ...",
+            "so it cannot guard the install there. Run this pipguard as one file under it "
+            f"(pipguard zipapp -o pipguard.pyz; {python} pipguard.pyz install ...), or install "
+            f"it there ({python} -m pip install pip-clobber-guard; the registry's 'pipguard' is "
+            "another project)",
             file=sys.stderr,
         )
         return EXIT_USAGE
     if os.path.realpath(probe.out.strip()) == os.path.realpath(sys.prefix):
         return None
-    return subprocess.run([python, "-m", "pipguard", *argv], env=env, check=False).returncode
+    return subprocess.run([*self_command(python), *argv], env=env, check=False).returncode
