@@ -87,28 +87,8 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
 
 
-def _parser(prog: str) -> argparse.ArgumentParser:
-    import argparse
-
-    class _Parser(argparse.ArgumentParser):
-        def error(self, message: str) -> NoReturn:
-            self.print_usage(sys.stderr)
-            self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-    parser = _Parser(
-        prog=prog,
-        description="Find files that two installed distributions both write, and stop pip from "
-        "clobbering them. Every other pip command passes through to pip unchanged.",
-    )
-    parser.add_argument("-V", "--version", action="version", version=version_line())
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    check = commands.add_parser(
-        "check",
-        help=OWN_SUMMARIES["check"],
-        description="Audit an environment: which files two or more "
-        "installed distributions list, and whose copy is on disk.",
-    )
+def _add_check_options(check: argparse.ArgumentParser) -> None:
+    """Add check's own options: where to look, how to say it, how strict to be."""
     _add_target_options(check)
     check.add_argument(
         "--format",
@@ -144,6 +124,31 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         action="store_true",
         help="also hash every file against its RECORD (reads everything)",
     )
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            self.print_usage(sys.stderr)
+            self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+    parser = _Parser(
+        prog=prog,
+        description="Find files that two installed distributions both write, and stop pip from "
+        "clobbering them. Every other pip command passes through to pip unchanged.",
+    )
+    parser.add_argument("-V", "--version", action="version", version=version_line())
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = commands.add_parser(
+        "check",
+        help=OWN_SUMMARIES["check"],
+        description="Audit an environment: which files two or more "
+        "installed distributions list, and whose copy is on disk.",
+    )
+    _add_check_options(check)
 
     owner = commands.add_parser(
         "owner",

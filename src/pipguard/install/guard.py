@@ -138,13 +138,11 @@ class InstallGuard:
         if unwritable and blocks_install(unwritable[0], self.options.rules):
             raise Stop(f"pipguard: {unwritable[0].message}; nothing was installed")
         clashes = [f for f in found if isinstance(f, Clash)]
-        problems = [*planned.problems, *disk.problems]
         involved = {w.name for w in transaction.wheels} | {r.name for r in step.requirements}
         involved |= {o.name for c in clashes for o in c.owners}
-        elsewhere: list[Problem] = []
-        for problem in env_problems:
-            mine = problem.distribution is None or problem.distribution in involved
-            (problems if mine else elsewhere).append(problem)
+        problems, elsewhere = _split_problems(
+            [*planned.problems, *disk.problems], env_problems, involved
+        )
         if not step.dry_run:  # a dry run changes no directory: nothing to settle
             self._watch(
                 created=[f.path for wheel in transaction.wheels for f in wheel.files],
@@ -178,16 +176,7 @@ class InstallGuard:
         if clashes or problems or shadowed or any(s.code for s in startup):
             load_rendering()  # a table may be drawn, after pip's step too
         if blocking or code or dead:
-            from pipguard import render
-
-            console = stderr_console()
-            for table in render.clash_tables(blocking, planned=True):
-                console.print(table)
-            if dead:
-                console.print(render.shadowed_table(dead, planned=True))
-            if code:
-                console.print(render.startup_table(code, planned=True))
-            return render.stop_summary(blocking, code, dead, dry_run=step.dry_run)
+            return _stop(blocking, code, dead, dry_run=step.dry_run)
         return None
 
     def _keep_winners(
@@ -351,6 +340,33 @@ class InstallGuard:
             return [(clash, clash.harmless) for clash in clashes], after
         final = judge([_as_recorded(clash, index) for clash in clashes], disk)
         return [(now, then.harmless) for now, then in zip(final, clashes)], after
+
+
+def _split_problems(
+    mine: list[Problem], env_problems: list[Problem], involved: set[str]
+) -> tuple[list[Problem], list[Problem]]:
+    """Return the problems this install touches, and those of distributions it does not."""
+    elsewhere: list[Problem] = []
+    for problem in env_problems:
+        ours = problem.distribution is None or problem.distribution in involved
+        (mine if ours else elsewhere).append(problem)
+    return mine, elsewhere
+
+
+def _stop(
+    blocking: list[Clash], code: list[StartupCode], dead: list[Shadowed], *, dry_run: bool
+) -> str:
+    """Draw what stops the install, and return the sentence pip reports as its error."""
+    from pipguard import render
+
+    console = stderr_console()
+    for table in render.clash_tables(blocking, planned=True):
+        console.print(table)
+    if dead:
+        console.print(render.shadowed_table(dead, planned=True))
+    if code:
+        console.print(render.startup_table(code, planned=True))
+    return render.stop_summary(blocking, code, dead, dry_run=dry_run)
 
 
 def _as_recorded(clash: Clash, index: OwnershipIndex) -> Clash:
