@@ -801,6 +801,8 @@ def test_sigterm_mid_wheel_exits_143_with_a_true_journal(venv_: Venv, wheel_dir:
     )
     marker = venv_.root / "paused"
     journal = venv_.root / "j.json"
+    # The hook's own bytecode is written at the first start (where bytecode is written at all).
+    assert venv_.run("-c", "pass").returncode == 0
     before = {p for p in venv_.site.rglob("*") if p.is_file()}
     child = subprocess.Popen(
         [venv_.python, "-m", "pipguard", "install", "--no-deps", "--journal", str(journal),

@@ -153,7 +153,9 @@ def _unlisted(view: EnvironmentView, index: OwnershipIndex, extra: set[str]) -> 
             continue
         path = index.path_of(key)
         parent, _, name = path.rpartition("/")
-        if name == "__pycache__" or name.endswith(".pipguard-tmp") or not is_within(parent, sites):
+        if "__pycache__" in key.split("/") or name.endswith(".pipguard-tmp"):
+            continue  # bytecode caches: pytest's and the interpreter's own are listed by no one
+        if not is_within(parent, sites):
             continue
         if parent in sites and name in ALWAYS_THERE:
             continue
