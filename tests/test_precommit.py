@@ -39,7 +39,7 @@ repos:
         name: pipguard check
         entry: pipguard check --project
         language: python
-        additional_dependencies: ["pipguard @ {wheel}"]
+        additional_dependencies: ["pip-clobber-guard @ {wheel}"]
         pass_filenames: false
         always_run: true
 """
@@ -86,7 +86,7 @@ def pre_commit(tmp_path_factory: pytest.TempPathFactory) -> PreCommit:
         check=False,
     )
     assert built.returncode == 0, built.stderr
-    (wheel,) = wheels.glob("pipguard-*.whl")
+    (wheel,) = wheels.glob("pip_clobber_guard-*.whl")
     return PreCommit(bindir / "pre-commit", base / "home", wheel)
 
 
