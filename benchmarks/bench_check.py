@@ -6,8 +6,9 @@ Writes a venv's site-packages holding N distributions of F files each, as pip le
   dist-info with a realistic METADATA (``bench_requires.metadata``: classifiers, project
   URLs, a long description, and Requires-Dist lines on other generated distributions with
   specifiers, extras and markers; all met but for one in every 50 distributions: one
-  missing, one too old), INSTALLER, WHEEL, and a RECORD with sha256 hashes and CRLF line
-  ends; a console script (and its ``entry_points.txt``) in every fifth;
+  missing, one too old), INSTALLER, WHEEL, and a RECORD with sha256 hashes, sorted and
+  with CRLF line ends as pip writes it; a console script (and its ``entry_points.txt``)
+  in every fifth;
 - a handful of differing clashes and one identical namespace ``__init__.py`` shared by all;
 - two ``.pth`` files, each listed in its distribution's RECORD: one of a path line only
   (a directory of modules put on ``sys.path``), one with an import line;
@@ -128,7 +129,8 @@ def populate(site: Path, dists: int, files: int) -> None:
             script = f"#!/usr/bin/python\nfrom pkg{n:05d} import main\nmain()\n".encode()
             rows.append(write(f"../../../bin/{name}", script))
         rows.append(f"{info}/RECORD,,")
-        # pip writes RECORD with the csv module's line ending, "\r\n".
+        # pip sorts the rows (by path, hash, size) and ends them as the csv module does, "\r\n".
+        rows.sort(key=lambda row: row.split(","))
         (site / info / "RECORD").write_bytes(("\r\n".join(rows) + "\r\n").encode())
 
 
