@@ -115,8 +115,12 @@ def _with_ancestors(
     site_keys = {"" if site == index.root else index.key(site) for site in sites}
     known = dict.fromkeys(owned)
     known.update(dict.fromkeys(site_keys))  # what nothing owns lies at the top of a site, too
+    # A relative key lies below the index's root (rows that climb are kept absolute): inside a
+    # site whenever the root is, without a test per directory.
+    root_inside = is_within(index.root, sites)
     for directory in owned:
-        if not is_within(_absolute(index, directory), sites):
+        relative = not directory.startswith("/")
+        if not (relative and root_inside) and not is_within(_absolute(index, directory), sites):
             continue
         above = directory
         while above and above not in site_keys:
