@@ -52,12 +52,14 @@ def test_clean_fresh_venv_exits_0(venv_: Venv) -> None:
     assert doc["version"] == 1
     assert doc["conflicts"] == []
     assert doc["problems"] == []
+    assert doc["managed"] == []
     assert doc["environment"]["paths"] == layer_paths(venv_)
     assert set(doc) == {
         "version",
         "environment",
         "distributions",
         "files",
+        "managed",
         "conflicts",
         "modified",
         "missing",

@@ -442,3 +442,145 @@ def test_a_file_name_that_is_not_utf8_stays_valid_json(tmp_path: Path) -> None:
     assert any("bad\\xff-1.0.dist-info" in path for path in paths)
     text = json.dumps(doc, ensure_ascii=False)
     text.encode("utf-8")  # no lone surrogate survives: strict parsers accept it
+
+
+def _files_below(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() or p.is_symlink()}
+
+
+def _fill(mount: Path, leave: int = 0) -> None:
+    """Fill the filesystem at ``mount``, then free ``leave`` bytes of it again."""
+    with open(mount / "filler", "wb") as filler:
+        try:
+            while True:
+                filler.write(b"\0" * (1 << 20))
+                filler.flush()
+        except OSError:
+            pass
+    if leave:
+        os.truncate(mount / "filler", max(0, (mount / "filler").stat().st_size - leave))
+
+
+def test_target_on_a_full_disk_is_not_called_installed(tmp_path: Path, wheel_dir: Path) -> None:
+    # pip --target installs into a temporary home, then moves each top-level entry into the
+    # target: site-packages entries first (the package, the .dist-info with INSTALLER), the
+    # data directory last. Here the data does not fit: the .dist-info is there, the wheel not.
+    from conftest import mount_ext2
+
+    mounts = mount_ext2(tmp_path, megabytes=16)
+    mount = next(mounts)
+    try:
+        venv = Venv(tmp_path / "venv")
+        wheel = build_wheel(
+            wheel_dir,
+            "late",
+            "1.0",
+            {
+                "late/__init__.py": "L = 1\n",
+                "late-1.0.data/data/share/late/blob": os.urandom(3 << 20),
+            },
+        )
+        _fill(mount, leave=1 << 20)
+        target = mount / "target"
+        journal = tmp_path / "j.json"
+        done = venv.pipguard(
+            "install", "--no-deps", "--target", str(target), "--journal", str(journal), str(wheel)
+        )
+        assert done.returncode != 0
+        assert "No space left on device" in done.stderr
+        assert (target / "late-1.0.dist-info" / "INSTALLER").exists()  # as pip left it
+        last = done.stderr.strip().splitlines()[-1]
+        assert last.startswith("pipguard: pip failed part-way: 0 of 1 distributions"), last
+        doc = _failed_journal(journal)
+        (partial,) = doc["partial"]
+        assert partial["name"] == "late"
+        assert set(partial["files"]) == _files_below(target)
+    finally:
+        next(mounts, None)
+
+
+def test_read_only_target_says_what_is_true(tmp_path: Path, wheel_dir: Path) -> None:
+    from conftest import mount_ext2
+
+    mounts = mount_ext2(tmp_path)
+    mount = next(mounts)
+    try:
+        venv = Venv(tmp_path / "venv")
+        wheel = build_wheel(wheel_dir, "readonly", "1.0", {"readonly.py": "R = 1\n"})
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        journal = tmp_path / "j.json"
+        done = venv.pipguard(
+            "install", "--no-deps", "--target", str(mount / "t"), "--journal", str(journal),
+            str(wheel),
+        )  # fmt: skip
+        assert done.returncode != 0
+        assert "Read-only file system" in done.stderr
+        last = done.stderr.strip().splitlines()[-1]
+        assert last.startswith("pipguard: pip failed part-way: 0 of 1 distributions"), last
+        assert _failed_journal(journal)["partial"] == []
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(mount)], check=False)
+        next(mounts, None)
+
+
+def _record(files: dict[str, str], name: str, extra: str) -> str:
+    """A RECORD for ``files`` and the METADATA and WHEEL build_wheel writes, with ``extra``
+    after the first row."""
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n\n"
+    wheel = (
+        "Wheel-Version: 1.0\nGenerator: pipguard-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
+    info = f"{name}-1.0.dist-info"
+    rows = [f"{path},{record_hash(data.encode())},{len(data)}\n" for path, data in files.items()]
+    rows.append(extra)
+    rows += [
+        f"{info}/METADATA,{record_hash(metadata.encode())},{len(metadata)}\n",
+        f"{info}/WHEEL,{record_hash(wheel.encode())},{len(wheel)}\n",
+        f"{info}/RECORD,,\n",
+    ]
+    return "".join(rows)
+
+
+@pytest.mark.parametrize("policy", ["prevent", "warn", "ignore"])
+def test_a_record_line_pip_cannot_read_stops_before_pip(
+    venv_: Venv, wheel_dir: Path, tmp_path: Path, policy: str
+) -> None:
+    # A 10 MB field: pip's csv reading of RECORD fails after every file is written.
+    files = {"huge/__init__.py": "H = 1\n"}
+    record = _record(files, "huge", "huge/" + "x" * (10 << 20) + ".py,,\n")
+    wheel = build_wheel(wheel_dir, "huge", "1.0", files, record_override=record)
+    journal = tmp_path / "j.json"
+    before = _files_below(venv_.root)
+    done = venv_.pipguard(
+        "install", "--no-deps", "--on-conflict", policy, "--journal", str(journal), str(wheel)
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    assert "huge-1.0.dist-info/RECORD line 2: pip cannot read it" in done.stderr
+    assert _files_below(venv_.root) == before
+    doc = json.loads(journal.read_text())
+    assert (doc["outcome"], doc["installed"], doc["partial"]) == ("prevented", [], [])
+
+
+def test_pips_own_traceback_leaves_a_true_journal(
+    venv_: Venv, wheel_dir: Path, tmp_path: Path
+) -> None:
+    # A blank RECORD line: pip writes every file and INSTALLER, then fails on the empty row
+    # (IndexError) before writing its own RECORD. The wheel is not installed.
+    files = {"blank/__init__.py": "B = 1\n"}
+    wheel = build_wheel(
+        wheel_dir, "blank", "1.0", files, record_override=_record(files, "blank", "\n")
+    )
+    plain = Venv(tmp_path / "plain").run("-m", "pip", "install", "--no-deps", str(wheel))
+    assert plain.returncode != 0
+    assert "Traceback" in plain.stderr  # pip's own failure
+    journal = tmp_path / "j.json"
+    before = _files_below(venv_.site)
+    done = venv_.pipguard("install", "--no-deps", "--journal", str(journal), str(wheel))
+    assert done.returncode == plain.returncode
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("pipguard: pip failed part-way: 0 of 1 distributions"), last
+    doc = _failed_journal(journal)
+    (partial,) = doc["partial"]
+    assert set(partial["files"]) == _files_below(venv_.site) - before  # exactly what is there
+    assert "blank-1.0.dist-info/INSTALLER" in partial["files"]

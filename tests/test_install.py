@@ -767,3 +767,70 @@ def test_journal_follows_a_link_and_writes_a_fifo_straight(venv_: Venv, wheel_di
     )  # pip's own lines go to stderr, as with -: stdout holds the journal alone
     assert piped.returncode == 0, piped.stderr
     assert json.loads(piped.stdout)["outcome"] == "installed"
+
+
+# A startup hook for a test venv: pip compiles a module named slowpoint.py (after writing
+# every file of its wheel, before INSTALLER and RECORD): say so in a marker file, then wait.
+PAUSE_IN_COMPILE = """
+import compileall, os, time
+
+_compile_file = compileall.compile_file
+
+
+def _paused(fullname, *args, **kwargs):
+    if os.path.basename(str(fullname)) == "slowpoint.py" and os.environ.get("PIPGUARD_TEST_PAUSE"):
+        open(os.environ["PIPGUARD_TEST_PAUSE"], "w").close()
+        time.sleep(30)
+    return _compile_file(fullname, *args, **kwargs)
+
+
+compileall.compile_file = _paused
+"""
+
+
+def test_sigterm_mid_wheel_exits_143_with_a_true_journal(venv_: Venv, wheel_dir: Path) -> None:
+    import signal
+    import subprocess
+    import time
+
+    (venv_.site / "_pipguard_pause.py").write_text(PAUSE_IN_COMPILE)
+    (venv_.site / "_pipguard_pause.pth").write_text("import _pipguard_pause\n")
+    first = build_wheel(wheel_dir, "first", "1.0", {"first.py": ""})
+    second = build_wheel(
+        wheel_dir, "second", "1.0", {"second/__init__.py": "", "second/slowpoint.py": "S = 1\n"}
+    )
+    marker = venv_.root / "paused"
+    journal = venv_.root / "j.json"
+    # The hook's own bytecode is written at the first start (where bytecode is written at all).
+    assert venv_.run("-c", "pass").returncode == 0
+    before = {p for p in venv_.site.rglob("*") if p.is_file()}
+    child = subprocess.Popen(
+        [venv_.python, "-m", "pipguard", "install", "--no-deps", "--journal", str(journal),
+         str(first), str(second)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=venv_.env({"PIPGUARD_TEST_PAUSE": str(marker)}),
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGTERM)  # what docker stop, a cancelled CI job and timeout send
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 143, stderr
+    assert "Traceback" not in stderr
+    assert "pipguard: interrupted (SIGTERM) part-way" in stderr.strip().splitlines()[-1]
+    doc = json.loads(journal.read_text())
+    assert doc["outcome"] == "interrupted"
+    # pip chooses the order: first may be in; second is not, and its files are on disk.
+    assert [d["name"] for d in doc["installed"]] in ([], ["first"])
+    (partial,) = doc["partial"]
+    assert partial["name"] == "second"
+    finished = {f for d in doc["installed"] for f in d["files"]}
+    on_disk = {
+        str(p.relative_to(venv_.site))
+        for p in venv_.site.rglob("*")
+        if p.is_file() and p not in before
+    }
+    assert set(partial["files"]) == on_disk - finished
+    assert "second/slowpoint.py" in partial["files"]

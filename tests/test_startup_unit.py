@@ -255,6 +255,13 @@ def test_distutils_precedence_lookalikes_are_code(name: str, data: bytes, owner:
     assert classify(name, data, owner, context=StartupContext((3, 15), (ENV,))).kind == "code"
 
 
+@pytest.fixture(autouse=True)
+def _stdlib_distutils(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Some tests import setuptools; once another test has imported distutils (pip does),
+    # setuptools' distutils hack asserts unless told to leave the standard library's alone.
+    monkeypatch.setenv("SETUPTOOLS_USE_DISTUTILS", "stdlib")
+
+
 def test_setuptools_editable_finder_is_standard_for_an_editable_owner_only() -> None:
     utils = pytest.importorskip("setuptools._normalization")
     finder = utils.safe_identifier("__editable__.my_proj-1.0.post1.finder")

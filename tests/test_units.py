@@ -478,3 +478,33 @@ def test_target_skips_are_harmless_only_when_nothing_is_lost() -> None:
     index, _ = build_index(installed, ("/env",))
     (record,) = find_target_skips(incoming, index, target, {"a-1.dist-info"})
     assert judge([record], lambda path, algorithm: None)[0].harmless
+
+
+def test_sigterm_is_an_interrupt_while_pip_runs_then_noted_and_the_handler_restored() -> None:
+    import os
+    import signal
+
+    from pipguard.install.command import Terminated, _Termination
+    from pipguard.install.pipbridge import StepOutcome
+
+    outcome = StepOutcome()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    with _Termination(outcome) as termination:
+        with pytest.raises(Terminated):
+            os.kill(os.getpid(), signal.SIGTERM)  # the handler runs before the next line
+        assert isinstance(Terminated(), KeyboardInterrupt)  # pip handles it as Ctrl-C
+        outcome.signal = 0
+        termination.defer()
+        os.kill(os.getpid(), signal.SIGTERM)  # noted, not raised: the report goes on
+        assert outcome.signal == signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_a_record_pip_cannot_read_is_named_by_line() -> None:
+    from pipguard.records import pip_unreadable
+
+    assert pip_unreadable("a.py,,\n" * 50_000) is None  # long, but every field fits
+    issue = pip_unreadable("a.py,,\n" + "b" * 200_000 + ".py,,\nc.py,,\n")
+    assert issue is not None
+    assert issue.line == 2
+    assert "field larger than field limit" in issue.message

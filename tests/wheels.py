@@ -152,9 +152,11 @@ class Venv:
     would be startup code no RECORD lists, which check rightly fails on.)
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, create: bool = True) -> None:
+        """Make a venv at ``root``; ``create=False``: use the one already made there."""
         self.root = root
-        venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(root)
+        if create:
+            venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(root)
         bindir = "Scripts" if os.name == "nt" else "bin"
         self.python = str(root / bindir / ("python.exe" if os.name == "nt" else "python"))
         self.scripts = root / bindir
@@ -225,9 +227,10 @@ def capture_outputs(
     if "--journal" in args:
         journal = list(args)[list(args).index("--journal") + 1]
         try:
-            documents["journal"] = (
-                json.loads(done.stdout) if journal == "-" else json.loads(Path(journal).read_text())
-            )
+            if journal == "-":
+                documents["journal"] = json.loads(done.stdout)
+            elif Path(journal).is_file():  # never a FIFO or a device: reading one would wait
+                documents["journal"] = json.loads(Path(journal).read_text())
         except (OSError, ValueError):
             documents["journal"] = None
     test = os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
@@ -248,3 +251,22 @@ def corrupt_member(wheel: Path, member: str) -> None:
     start = info.header_offset + 30 + len(info.filename) + len(info.extra)
     data[start : start + 4] = b"XXXX"
     wheel.write_bytes(bytes(data))
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every entry below ``root``: a file's mode and bytes, a link's target, a directory's
+    mtime. Equal digests before and after a command: it wrote nothing there."""
+    import hashlib
+
+    found = {}
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        if path.is_symlink():
+            found[str(path.relative_to(root))] = f"link:{os.readlink(path)}"
+        elif path.is_dir():
+            found[str(path.relative_to(root))] = f"dir:{info.st_mtime_ns}"
+        else:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            found[str(path.relative_to(root))] = f"{info.st_mode:o}:{digest}"
+    found["."] = f"dir:{root.lstat().st_mtime_ns}"
+    return found

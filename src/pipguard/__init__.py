@@ -21,7 +21,9 @@ def install(args: Sequence[str], *, python: str | None = None) -> int:
     import subprocess
     import sys
 
-    command = [python or sys.executable, "-m", "pipguard", "install", *args]
+    from pipguard.archive import self_command
+
+    command = [*self_command(python or sys.executable), "install", *args]
     code = subprocess.run(command, check=False).returncode
     importlib.invalidate_caches()
     return code

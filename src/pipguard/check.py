@@ -10,6 +10,7 @@ from pipguard.checks.imports import Shadowed
 from pipguard.disk import Disk
 from pipguard.environment import Environment, InstalledDistribution, Problem, read_distributions
 from pipguard.findings import Clash, FileState, Finding, StartupCode, Unlisted
+from pipguard.managed import adopt
 from pipguard.ownership import OwnershipIndex, build_index
 from pipguard.views import EnvironmentView
 
@@ -30,6 +31,8 @@ class CheckResult(NamedTuple):
     dependencies: list[Dependency]
     startup: list[StartupCode]
     shadowed: list[Shadowed]
+    # (name, version, package) of each distribution the system package manager's lists own.
+    managed: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def findings(self) -> list[Finding]:
@@ -46,18 +49,31 @@ class CheckResult(NamedTuple):
         ]
 
 
-def scan(env: Environment) -> tuple[list[InstalledDistribution], OwnershipIndex, list[Problem]]:
-    """Read every distribution of ``env`` and index the paths their RECORDs list."""
+def scan(
+    env: Environment, *, sums: bool = False, dpkg_root: str | None = None
+) -> tuple[list[InstalledDistribution], OwnershipIndex, list[Problem]]:
+    """Read every distribution of ``env`` and index the paths their RECORDs list.
+
+    Distributions without a RECORD that the system package manager lists are owned through
+    its lists (see pipguard.managed; ``sums``: with its MD5s, ``dpkg_root``: its database).
+    """
     dists, problems = read_distributions(env)
+    dists, problems = adopt(dists, problems, env.roots, root=dpkg_root, sums=sums)
     index, index_problems = build_index(dists, env.roots, env.target_layout)
     return dists, index, problems + index_problems
 
 
-def run_check(env: Environment, *, full_verify: bool = False) -> CheckResult:
+def run_check(
+    env: Environment,
+    *,
+    full_verify: bool = False,
+    winners: frozenset[str] = frozenset(),
+    dpkg_root: str | None = None,
+) -> CheckResult:
     """Audit ``env``: every check over its distributions, and with ``full_verify`` every file."""
-    dists, index, problems = scan(env)
+    dists, index, problems = scan(env, sums=full_verify, dpkg_root=dpkg_root)
     disk = Disk(env.roots)
-    view = EnvironmentView(env, tuple(dists), verify=full_verify)
+    view = EnvironmentView(env, tuple(dists), verify=full_verify, winners=winners)
     found = checks.run_environment(view, index, disk)
     return CheckResult(
         environment=env,
@@ -71,4 +87,5 @@ def run_check(env: Environment, *, full_verify: bool = False) -> CheckResult:
         dependencies=[f for f in found if isinstance(f, Dependency)],
         startup=[f for f in found if isinstance(f, StartupCode)],
         shadowed=[f for f in found if isinstance(f, Shadowed)],
+        managed=tuple((d.name, d.version, d.manager) for d in dists if d.manager is not None),
     )

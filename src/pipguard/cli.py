@@ -6,11 +6,21 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, NoReturn
 
-from pipguard import __version__
 from pipguard.environment import Environment, EnvironmentError_, describe_paths, describe_python
+from pipguard.render import one_line
+from pipguard.usage import (
+    HELP_FLAGS,
+    OWN_SUMMARIES,
+    WRAPPED,
+    command_word,
+    say_pip,
+    unknown_command,
+    version_line,
+    wrapped_help,
+)
 
 if TYPE_CHECKING:
     # argparse is imported only where check and owner parse: install never pays for it.
@@ -28,7 +38,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
-OWN_COMMANDS = ("check", "owner", "install", "uninstall", "repair")
+OWN_COMMANDS = ("check", "owner", "install", "uninstall", "repair", "zipapp")
 # pip's commands, to find the command word behind pip's global options (``--cache-dir X list``).
 PIP_COMMANDS = frozenset(
     {
@@ -77,43 +87,30 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
 
 
-def _parser(prog: str) -> argparse.ArgumentParser:
-    import argparse
-
-    class _Parser(argparse.ArgumentParser):
-        def error(self, message: str) -> NoReturn:
-            self.print_usage(sys.stderr)
-            self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-    parser = _Parser(
-        prog=prog,
-        description="Find files that two installed distributions both write, and stop pip from "
-        "clobbering them. Every other pip command passes through to pip unchanged.",
-    )
-    parser.add_argument("--version", action="version", version=f"pipguard {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    check = commands.add_parser(
-        "check",
-        help="audit an environment for clobbered files",
-        description="Audit an environment: which files two or more "
-        "installed distributions list, and whose copy is on disk.",
-    )
+def _add_check_options(check: argparse.ArgumentParser) -> None:
+    """Add check's own options: where to look, how to say it, how strict to be."""
     _add_target_options(check)
     check.add_argument(
         "--format",
-        choices=("table", "json"),
+        choices=("table", "json", "github"),
         default="table",
-        help="table (default) or one JSON document on stdout",
+        help="table (default), one JSON document on stdout, or github: one GitHub Actions "
+        "workflow command (::error, ::warning) per finding",
     )
     check.add_argument(
         "-v",
         "--verbose",
         action="store_true",
-        help="also show identical (harmless) overlaps in the table",
+        help="list every file: identical (harmless) overlaps too, and groups of more than ten "
+        "clashes in full",
     )
     check.add_argument(
         "--strict", action="store_true", help="fail on identical overlaps and case-only clashes too"
+    )
+    check.add_argument(
+        "--config",
+        metavar="FILE",
+        help="read [tool.pipguard] from FILE (default: ./pyproject.toml)",
     )
     check.add_argument(
         "--allow-startup",
@@ -128,9 +125,34 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         help="also hash every file against its RECORD (reads everything)",
     )
 
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            self.print_usage(sys.stderr)
+            self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+    parser = _Parser(
+        prog=prog,
+        description="Find files that two installed distributions both write, and stop pip from "
+        "clobbering them. Every other pip command passes through to pip unchanged.",
+    )
+    parser.add_argument("-V", "--version", action="version", version=version_line())
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = commands.add_parser(
+        "check",
+        help=OWN_SUMMARIES["check"],
+        description="Audit an environment: which files two or more "
+        "installed distributions list, and whose copy is on disk.",
+    )
+    _add_check_options(check)
+
     owner = commands.add_parser(
         "owner",
-        help="which distributions own a file or import name",
+        help=OWN_SUMMARIES["owner"],
         description="Show which installed distributions own a file "
         "(absolute or site-packages-relative) or an import name.",
     )
@@ -138,12 +160,24 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     owner.add_argument("target", metavar="PATH_OR_MODULE")
     owner.add_argument("--format", choices=("table", "json"), default="table")
 
-    commands.add_parser("install", help="pip install, guarded against clobbering", add_help=False)
-    commands.add_parser(
-        "uninstall", help="pip uninstall that keeps files others still list", add_help=False
+    for name in ("install", "uninstall", "repair"):
+        commands.add_parser(name, help=OWN_SUMMARIES[name], add_help=False)
+
+    zipapp = commands.add_parser(
+        "zipapp",
+        help=OWN_SUMMARIES["zipapp"],
+        description="Write one file (a zipapp) holding pipguard and its pure-Python "
+        "dependencies as installed here, not pip: `python pipguard.pyz install ...` then "
+        "guards any environment with that interpreter's pip and leaves nothing in it.",
     )
-    commands.add_parser(
-        "repair", help="reinstall a distribution's own files at its version", add_help=False
+    zipapp.add_argument(
+        "-o", "--output", metavar="FILE", default="pipguard.pyz", help="default: pipguard.pyz"
+    )
+    zipapp.add_argument(
+        "--compile",
+        action="store_true",
+        help="add bytecode for this Python: it starts as fast as installed (other versions "
+        "compile the sources at each start); about 2.7 x the size",
     )
     return parser
 
@@ -173,18 +207,26 @@ def _environment(args: argparse.Namespace) -> Environment:
 
 
 def _console(stderr: bool = False) -> Console:
-    from rich.console import Console
+    from pipguard.console import console_for
 
-    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=False)
+    return console_for(sys.stderr if stderr else sys.stdout)
 
 
 def _check_rules(args: argparse.Namespace, env: Environment) -> Rules:
+    """The rules of this check: [tool.pipguard], then environment variables, then flags."""
+    from pipguard.config import ConfigError, load_config
     from pipguard.environment import canonical_name
     from pipguard.policy import Rules
 
+    try:
+        config = load_config(args.config, os.getcwd())
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
     allow = [*os.environ.get("PIPGUARD_ALLOW_STARTUP", "").split(), *(args.allow_startup or [])]
+    winners = os.environ.get("PIPGUARD_WINNER", "").split()
     return Rules(
-        allow_startup=frozenset(canonical_name(name) for name in allow),
+        winners=config.winners | {canonical_name(name) for name in winners},
+        allow_startup=config.allow_startup | {canonical_name(name) for name in allow},
         strict=args.strict,
         case_insensitive=env.case_insensitive,
     )
@@ -199,11 +241,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if not env.scan_dirs:
         raise UsageError("no site-packages directory found to audit")
     rules = _check_rules(args, env)
-    result = run_check(env, full_verify=args.verify)
+    result = run_check(env, full_verify=args.verify, winners=rules.winners)
     if args.format == "json":
         sys.stdout.write(json.dumps(check_to_json(result, rules), indent=2) + "\n")
+    elif args.format == "github":
+        from pipguard.github import check_annotations
+
+        annotations = check_annotations(result, rules, verbose=args.verbose, is_file=os.path.isfile)
+        sys.stdout.writelines(line + "\n" for line in annotations)
     else:
         _print_check(result, rules, verbose=args.verbose)
+    sys.stdout.flush()  # the summary comes after the report, in a log that merges both
     print(check_summary(result), file=sys.stderr)
     return EXIT_FINDINGS if fails_check(result.findings, rules) else EXIT_OK
 
@@ -248,27 +296,30 @@ def _print_check(result: CheckResult, rules: Rules, *, verbose: bool) -> None:
 def _cmd_owner(args: argparse.Namespace) -> int:
     from pipguard.check import scan
     from pipguard.disk import Disk
-    from pipguard.owner import find_owners, import_answer
+    from pipguard.owner import find_owners, import_answer, label, managers, owner_entries
+    from pipguard.render import one_line
 
     env = _environment(args)
     _, index, _ = scan(env)
+    managed = managers(index)  # apt's distributions: named with their dpkg package
     looks_like_path = "/" in args.target or os.path.exists(args.target)
     answer = None if looks_like_path else import_answer(index, env, args.target, Disk(env.roots))
     if answer is not None:
-        return _print_import_answer(args, *answer)
+        code = _print_import_answer(args, *answer)
+        if args.format != "json":
+            given = dict.fromkeys((o.name, o.version) for o in answer[0].owners if o.imported)
+            for name, version in given:
+                if (name, version) in managed:
+                    print(one_line(f"  {label(name, version, managed)}: the system's package"))
+        return code
     matches = find_owners(index, env, args.target, os.getcwd())
     if args.format == "json":
-        doc = [
-            {"path": path, "owners": [{"name": n, "version": v} for n, v in owners]}
-            for path, owners in matches
-        ]
+        doc = [{"path": path, "owners": owner_entries(owners, managed)} for path, owners in matches]
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        from pipguard.render import one_line
-
         for path, owners in matches:
-            names = ", ".join(f"{name} {version}" for name, version in owners) or "(no owner)"
-            print(one_line(f"{path}: {names}"))
+            names = ", ".join(label(name, version, managed) for name, version in owners)
+            print(one_line(f"{path}: {names or '(no owner)'}"))
     if not matches:
         print(f"pipguard: no installed distribution owns {one_line(args.target)}", file=sys.stderr)
         return EXIT_FINDINGS
@@ -282,7 +333,7 @@ def _print_import_answer(
     owners: list[tuple[str, str]],
 ) -> int:
     """Say which distribution ``import NAME`` gives, and which claims it never reaches."""
-    from pipguard.render import one_line, shadowed_to_json
+    from pipguard.render import shadowed_to_json
 
     if args.format == "json":
         doc = shadowed_to_json(resolved)
@@ -315,6 +366,18 @@ def _print_import_answer(
     return EXIT_OK
 
 
+def _cmd_zipapp(args: argparse.Namespace) -> int:
+    from pipguard.zipapp import BuildError, build, describe_build
+
+    try:
+        built = build(args.output, bytecode=args.compile)
+    except BuildError as exc:
+        raise UsageError(str(exc)) from None
+    for line in describe_build(built):
+        print(line, file=sys.stderr)
+    return EXIT_OK
+
+
 @contextmanager
 def _errors(debug: bool) -> Iterator[list[int]]:
     """Map every error to one readable line and an exit code; tracebacks only with --debug."""
@@ -343,6 +406,53 @@ def _errors(debug: bool) -> Iterator[list[int]]:
         code[0] = EXIT_USAGE
 
 
+def _help(args: Sequence[str], prog: str) -> int:
+    """Run ``pipguard help [COMMAND]``: pipguard's help, or one command's (pipguard's or pip's)."""
+    from pipguard.usage import general_help, pip_commands
+
+    topic = next((arg for arg in args[args.index("help") + 1 :] if arg[:1] != "-"), None)
+    if topic is None or topic == "help":
+        sys.stdout.write(general_help(prog))
+        return EXIT_OK
+    if topic in WRAPPED:
+        return wrapped_help(topic)
+    if topic in OWN_COMMANDS:
+        with suppress(SystemExit):  # argparse's help exits
+            _parser(prog).parse_args([topic, "--help"])
+        return EXIT_OK
+    if topic in PIP_COMMANDS or topic in {name for name, _ in pip_commands()}:
+        return say_pip(["help", topic])
+    return unknown_command(topic, prog)
+
+
+def _about(first: str | None, args: list[str], prog: str) -> int | None:
+    """Answer what asks about pipguard itself (help, a mistyped command); None for the rest."""
+    if first == "help":
+        return _help(args, prog)
+    if first in WRAPPED and any(arg in HELP_FLAGS for arg in args):
+        return wrapped_help(first)
+    if first is None and (not args or args[0] in HELP_FLAGS):
+        from pipguard.usage import general_help
+
+        sys.stdout.write(general_help(prog))
+        return EXIT_OK if args else EXIT_USAGE
+    word = command_word(args) if first is None else None
+    return None if word is None else unknown_command(word, prog)
+
+
+def _run_wrapped(first: str, args_list: list[str], prog: str) -> int:
+    """Run install, uninstall or repair."""
+    if first == "install":
+        from pipguard.install.command import install_main as run
+    else:
+        from pipguard.install.remove import repair_main, uninstall_main
+
+        run = uninstall_main if first == "uninstall" else repair_main
+    with _errors("--debug" in args_list) as code:
+        code[0] = run([a for a in args_list if a != "--debug"], prog=prog)
+    return code[0]
+
+
 def main(argv: Sequence[str] | None = None, prog: str = "pipguard") -> int:
     """Run pipguard with ``argv`` (default: the process arguments) and return its exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -351,27 +461,29 @@ def main(argv: Sequence[str] | None = None, prog: str = "pipguard") -> int:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
+    if args_list[:1] in (["-V"], ["--version"]):
+        print(version_line())
+        return EXIT_OK
     first = next((arg for arg in args_list if arg in OWN_COMMANDS or arg in PIP_COMMANDS), None)
+    about = None
+    with _errors("--debug" in args_list) as code:
+        about = _about(first, args_list, prog)
+        if about is not None:
+            code[0] = about
+    if about is not None or code[0] != EXIT_OK:
+        return code[0]
     if first in PIP_COMMANDS:
         from pipguard.install import pipbridge
 
         return pipbridge.run_pip(args_list)
-    if first in ("install", "uninstall", "repair"):
-        if first == "install":
-            from pipguard.install.command import install_main as run
-        else:
-            from pipguard.install.remove import repair_main, uninstall_main
-
-            run = uninstall_main if first == "uninstall" else repair_main
-        with _errors("--debug" in args_list) as code:
-            code[0] = run([a for a in args_list if a != "--debug"], prog=prog)
-        return code[0]
+    if first in WRAPPED:
+        return _run_wrapped(first, args_list, prog)
     parser = _parser(prog)
     args = parser.parse_args(args_list)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    handler = {"check": _cmd_check, "owner": _cmd_owner}[args.command]
+    handler = {"check": _cmd_check, "owner": _cmd_owner, "zipapp": _cmd_zipapp}[args.command]
     with _errors(getattr(args, "debug", False)) as code:
         code[0] = handler(args)
     return code[0]

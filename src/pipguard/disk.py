@@ -8,7 +8,7 @@ from pipguard.environment import Problem, Refused, open_inside, read_inside, res
 from pipguard.paths import to_posix
 from pipguard.records import record_hash
 
-__all__ = ["Disk"]
+__all__ = ["Disk", "EmptyDisk"]
 
 _CHUNK = 1 << 20
 
@@ -112,9 +112,12 @@ class Disk:
         """Tell whether ``path`` is a symbolic link."""
         return os.path.islink(path)
 
-    def resolve(self, path: str) -> tuple[str, bool]:
-        """Resolve ``path``'s links without looking outside the roots (see resolve_inside)."""
-        return resolve_inside(path, self.roots)
+    def resolve(self, path: str, roots: tuple[str, ...] | None = None) -> tuple[str, bool]:
+        """Resolve ``path``'s links without looking outside the roots (see resolve_inside).
+
+        ``roots``: narrower ones than the disk's (where an install may write).
+        """
+        return resolve_inside(path, roots or self.roots)
 
     def read(self, path: str, roots: tuple[str, ...] | None = None) -> bytes | None:
         """Return a regular file's bytes, or None when it is missing, unreadable or refused."""
@@ -132,3 +135,48 @@ class Disk:
             found += [f"{posix}/{name}" for name in names]
             found += [f"{posix}/{name}" for name in dirs if os.path.islink(f"{folder}/{name}")]
         return found
+
+
+class EmptyDisk(Disk):
+    """The disk of an environment with nothing installed: what a dry run plans against with
+    ``--ignore-installed``, or for another platform. Nothing is there, and nothing is read."""
+
+    def _hash(self, path: str, algorithm: str) -> str | None:
+        return None
+
+    def exists(self, path: str) -> bool:
+        """Nothing is there."""
+        return False
+
+    @staticmethod
+    def listdir(directory: str) -> list[str] | None:
+        """No directory is there."""
+        return None
+
+    @staticmethod
+    def lexists(path: str) -> bool:
+        """Nothing is there."""
+        return False
+
+    @staticmethod
+    def isdir(path: str) -> bool:
+        """No directory is there."""
+        return False
+
+    @staticmethod
+    def islink(path: str) -> bool:
+        """No link is there."""
+        return False
+
+    def resolve(self, path: str, roots: tuple[str, ...] | None = None) -> tuple[str, bool]:
+        """Every path is itself: there are no links to follow."""
+        return path, True
+
+    def read(self, path: str, roots: tuple[str, ...] | None = None) -> bytes | None:
+        """No file is there."""
+        return None
+
+    @staticmethod
+    def files_below(directory: str) -> list[str]:
+        """No file is there."""
+        return []

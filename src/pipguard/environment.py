@@ -16,9 +16,15 @@ from typing import IO, Any, NamedTuple
 from pipguard import _facts
 from pipguard.layers import ImportSystem, Layer, import_system, plan_layers
 from pipguard.paths import is_within, to_posix
-from pipguard.records import RecordEntry, parse_installed_files, parse_record
+from pipguard.records import (
+    LISTED_ALGORITHMS,
+    RecordEntry,
+    parse_installed_files,
+    parse_record,
+)
 
 __all__ = [
+    "NO_RECORD",
     "Environment",
     "EnvironmentError_",
     "InstalledDistribution",
@@ -74,19 +80,28 @@ class InstalledDistribution(NamedTuple):
     record_text: str | None  # RECORD (or legacy installed-files.txt); None when unreadable
     kind: str = "dist-info"
     not_utf8: tuple[int, ...] = ()  # RECORD lines that are not UTF-8 (left empty in the text)
+    # Owned by the system package manager ("dpkg: python3-jwt"): record_text is then RECORD
+    # rows made from its file list (list_file), relative to the site, whatever the kind.
+    manager: str | None = None
+    list_file: str | None = None
 
     @property
     def entries(self) -> list[RecordEntry] | None:
         """The usable rows of the record, parsed anew on each call (kept as text: less memory)."""
         if self.record_text is None:
             return None
+        if self.manager is not None:
+            return parse_record(self.record_text, LISTED_ALGORITHMS)[0]
         if self.kind == "egg-info":
             return parse_installed_files(self.record_text)
         return parse_record(self.record_text)[0]
 
     @property
     def record_file(self) -> str:
-        """The file listing this distribution's paths: RECORD, or a legacy installed-files.txt."""
+        """The file listing this distribution's paths: RECORD, installed-files.txt, or the
+        system package manager's list."""
+        if self.list_file is not None:
+            return self.list_file
         leaf = "installed-files.txt" if self.kind == "egg-info" else "RECORD"
         return f"{self.metadata_dir}/{leaf}"
 
@@ -157,7 +172,10 @@ def describe_python(executable: str | None = None, *, timeout: float = 60.0) -> 
     if not os.path.exists(exe):
         raise EnvironmentError_(f"{executable}: no such interpreter")
     try:
-        code, out, err = run_bounded([exe, _facts.__file__], timeout=timeout, limit=1 << 20)
+        from pipguard.archive import script_command  # _facts has no file of its own in a .pyz
+
+        command = script_command(exe, _facts)
+        code, out, err = run_bounded(command, timeout=timeout, limit=1 << 20)
     except ProbeTimeout:
         raise EnvironmentError_(f"{executable}: did not answer within {timeout:g} s") from None
     except ProbeOverflow:
@@ -336,6 +354,8 @@ def _read_text(path: str, roots: tuple[str, ...], parent_checked: bool) -> tuple
 
 
 _HEADER_READ = 8192
+# The problem of a distribution without a record (pipguard.managed looks for it by equality).
+NO_RECORD = "no RECORD: ownership unknown, its files cannot be checked"
 
 
 def header_fields(text: str, complete: bool = True) -> tuple[str | None, str | None, bool]:
@@ -443,9 +463,7 @@ def _read_one(
     except Refused as exc:
         problems.append(Problem(name, record_file, f"{exc}; not read: ownership unknown"))
     except FileNotFoundError:
-        problems.append(
-            Problem(name, record_file, "no RECORD: ownership unknown, its files cannot be checked")
-        )
+        problems.append(Problem(name, record_file, NO_RECORD))
     except OSError as exc:
         problems.append(Problem(name, record_file, f"unreadable: {exc.strerror}"))
     base_for_rows = metadata_dir if legacy else base

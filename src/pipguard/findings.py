@@ -27,7 +27,15 @@ __all__ = [
 ]
 
 ClashKind = Literal[
-    "differing", "identical", "case", "unowned", "removed", "skipped", "bytecode", "namespace"
+    "differing",
+    "identical",
+    "case",
+    "unowned",
+    "removed",
+    "skipped",
+    "bytecode",
+    "namespace",
+    "deleted",
 ]
 
 # (absolute path, algorithm) -> the file's hash in RECORD form, or None when it does not exist.
@@ -59,6 +67,7 @@ class Clash(NamedTuple):
     kind: ClashKind
     owners: tuple[Owner, ...]
     winner: str | None = None
+    chosen: str | None = None  # the owner chosen to win it (--winner, recorded; or configured)
 
     @property
     def harmless(self) -> bool:

@@ -13,9 +13,31 @@ if TYPE_CHECKING:
     from pipguard.checks.imports import Shadowed
     from pipguard.disk import Disk
 
-__all__ = ["find_owners", "import_answer"]
+__all__ = ["find_owners", "import_answer", "label", "managers", "owner_entries"]
 
 Owners = list[tuple[str, str]]
+
+
+def managers(index: OwnershipIndex) -> dict[tuple[str, str], str]:
+    """Return (name, version) -> its system package (``dpkg: python3-jwt``), where one owns it."""
+    return {(d.name, d.version): d.manager for d in index.dists if d.manager is not None}
+
+
+def label(name: str, version: str, managed: dict[tuple[str, str], str]) -> str:
+    """Return ``name version``, with the system package that installed it if any."""
+    manager = managed.get((name, version))
+    return f"{name} {version}" + (f" ({manager})" if manager else "")
+
+
+def owner_entries(owners: Owners, managed: dict[tuple[str, str], str]) -> list[dict[str, str]]:
+    """Return the JSON form of ``owners``: name and version, and ``manager`` where one owns it."""
+    entries = []
+    for name, version in owners:
+        entry = {"name": name, "version": version}
+        if (name, version) in managed:
+            entry["manager"] = managed[name, version]
+        entries.append(entry)
+    return entries
 
 
 def _owners_of(index: OwnershipIndex, path: str) -> Owners:

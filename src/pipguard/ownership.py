@@ -9,7 +9,14 @@ from operator import ne
 
 from pipguard.environment import InstalledDistribution, Problem
 from pipguard.paths import is_derived_pyc, is_within, plain_path_pattern, resolve_row
-from pipguard.records import SHA256_PATTERN, parse_installed_files, record_hashes, record_rows
+from pipguard.records import (
+    ALLOWED_ALGORITHMS,
+    LISTED_ALGORITHMS,
+    SHA256_PATTERN,
+    parse_installed_files,
+    record_hashes,
+    record_rows,
+)
 
 __all__ = ["OwnershipIndex", "Row", "build_index"]
 
@@ -233,14 +240,17 @@ def build_index(
         inside = is_within(base, roots)
         plain: list[str] = []
         odd: list[tuple[str, str | None]] = []
-        clean = _clean_rows(text) if inside and dist.kind == "dist-info" else None
+        # A system package manager's rows are RECORD rows whatever the metadata's kind.
+        as_record = dist.kind == "dist-info" or dist.manager is not None
+        clean = _clean_rows(text) if inside and as_record else None
         if clean is not None:
             plain, climbing = clean
             odd = [(row, _find_hash(text, row)) for row in climbing]
-        elif dist.kind == "egg-info":
+        elif not as_record:
             odd = [(entry.path, None) for entry in parse_installed_files(text)]
         else:
-            rows, issues = record_rows(text)
+            listed = dist.manager is not None
+            rows, issues = record_rows(text, LISTED_ALGORITHMS if listed else ALLOWED_ALGORITHMS)
             index._rows[number] = dict(rows)
             for issue in issues:
                 message = f"line {issue.line}: {issue.message}"

@@ -60,6 +60,8 @@ KINDS: dict[str, Kind] = {
     # A file pip cannot write inside the environment stops every install but ``ignore``.
     "unwritable": Kind("PG107", frozenset({"prevent", "warn"}), "never"),
     "bytecode": Kind("PG108", _PREVENT, "always"),
+    # An upgrade would delete a file another distribution lists (warn keeps it for that one).
+    "deleted": Kind("PG110", _PREVENT, "never"),
     # Each owner's __init__.py only declares the namespace: they all need it, bytes aside.
     "namespace": Kind("PG109", _NEVER, "strict"),
     "modified": Kind("PG201", _NEVER, "always"),
@@ -84,6 +86,8 @@ def allowed(finding: Finding, rules: Rules) -> bool:
     Startup files are allowed when they run no code, or when their distribution is on the
     allow-list; code no RECORD lists, or whose bytes are not its RECORD's, never is.
     """
+    if isinstance(finding, Clash) and finding.chosen is not None:
+        return finding.harmless or finding.winner == finding.chosen
     if isinstance(finding, Clash) or kind_of(finding) == "shadowed":
         return bool(getattr(finding, "harmless", False))
     if isinstance(finding, StartupCode):
@@ -111,6 +115,8 @@ def fails_check(findings: Iterable[Finding], rules: Rules) -> bool:
         rule = KINDS[kind_of(finding)].check
         if isinstance(finding, StartupCode) and allowed(finding, rules):
             continue
+        if isinstance(finding, Clash) and finding.chosen and allowed(finding, rules):
+            continue  # the chosen winner's copy is on disk
         if kind_of(finding) == "shadowed" and allowed(finding, rules):
             rule = "strict"  # shadowed by the standard library: a backport, harmless
         if rule == "always" or (rule == "strict" and rules.strict):

@@ -12,6 +12,7 @@ __all__ = [
     "parse_installed_files",
     "parse_record",
     "parse_rows",
+    "pip_unreadable",
     "record_hash",
     "record_hashes",
     "record_rows",
@@ -19,6 +20,8 @@ __all__ = [
 
 # Algorithms pip accepts in RECORD; md5 and sha1 are refused by the wheel spec.
 ALLOWED_ALGORITHMS = frozenset({"sha224", "sha256", "sha384", "sha512", "sha3_256", "blake2b"})
+# What the rows pipguard makes from a system package manager's lists may hold: dpkg's md5sums.
+LISTED_ALGORITHMS = ALLOWED_ALGORITHMS | {"md5"}
 
 
 class RecordEntry(NamedTuple):
@@ -59,7 +62,7 @@ ROW_END = r",[0-9]*\r?$"
 CLEAN_ROW = re.compile(r'^([^,"\r\n\x00]+),' + HASH_GROUP + ROW_END, re.MULTILINE)
 
 
-def _check_hash(value: str) -> str | None:
+def _check_hash(value: str, algorithms: frozenset[str] = ALLOWED_ALGORITHMS) -> str | None:
     """Return why ``value`` is not a usable ``algo=urlsafe-base64`` hash, or None if it is."""
     import base64
     import binascii
@@ -70,7 +73,7 @@ def _check_hash(value: str) -> str | None:
     algorithm, sep, digest = value.partition("=")
     if not sep or not digest:
         return f"hash {value[:40]!r} is not of the form algo=digest"
-    if algorithm not in ALLOWED_ALGORITHMS:
+    if algorithm not in algorithms:
         return f"hash algorithm {algorithm[:20]!r} is not supported"
     try:
         raw = base64.urlsafe_b64decode(digest + "=" * (-len(digest) % 4))
@@ -84,12 +87,14 @@ def _check_hash(value: str) -> str | None:
 Row = tuple[str, "str | None", "int | None"]
 
 
-def parse_rows(text: str) -> tuple[list[Row], list[RecordIssue]]:
+def parse_rows(
+    text: str, algorithms: frozenset[str] = ALLOWED_ALGORITHMS
+) -> tuple[list[Row], list[RecordIssue]]:
     """Split RECORD text into (path, hash, size) rows and the issues of the unusable rows.
 
     Every row is judged on its own, so one bad row never hides the others. Lines without a
     quote are split directly (what the csv module would do with them, only faster); quoted
-    lines go through the csv module.
+    lines go through the csv module. A hash of an algorithm not in ``algorithms`` is an issue.
     """
     rows: list[Row] = []
     issues: list[RecordIssue] = []
@@ -121,7 +126,7 @@ def parse_rows(text: str) -> tuple[list[Row], list[RecordIssue]]:
             issues.append(RecordIssue(number, "path contains a NUL byte"))
             continue
         if hash_value and not SHA256_PATTERN.fullmatch(hash_value):
-            problem = _check_hash(hash_value)
+            problem = _check_hash(hash_value, algorithms)
             if problem is not None:
                 issues.append(RecordIssue(number, problem))
                 hash_value = ""
@@ -135,13 +140,40 @@ def parse_rows(text: str) -> tuple[list[Row], list[RecordIssue]]:
     return rows, issues
 
 
-def parse_record(text: str) -> tuple[list[RecordEntry], list[RecordIssue]]:
+# The csv module's default field size limit: a RECORD no longer than it has no field over it.
+_CSV_DEFAULT_LIMIT = 131072
+
+
+def pip_unreadable(text: str) -> RecordIssue | None:
+    """Return the first RECORD line pip's own reading fails on, or None when pip can read it.
+
+    pip reads an incoming RECORD with ``csv.reader(text.splitlines())`` after writing every
+    file: only a field over ``csv.field_size_limit()`` (or a NUL before Python 3.11) raises.
+    """
+    if len(text) <= _CSV_DEFAULT_LIMIT and "\x00" not in text:
+        return None
+    import csv
+
+    reader = csv.reader(text.splitlines())
+    try:
+        for _ in reader:
+            pass
+    except csv.Error as exc:
+        return RecordIssue(reader.line_num, str(exc))
+    return None
+
+
+def parse_record(
+    text: str, algorithms: frozenset[str] = ALLOWED_ALGORITHMS
+) -> tuple[list[RecordEntry], list[RecordIssue]]:
     """Split RECORD text into usable entries and the issues of the rows that are not usable."""
-    rows, issues = parse_rows(text)
+    rows, issues = parse_rows(text, algorithms)
     return [RecordEntry(*row) for row in rows], issues
 
 
-def record_rows(text: str) -> tuple[list[tuple[str, str | None]], list[RecordIssue]]:
+def record_rows(
+    text: str, algorithms: frozenset[str] = ALLOWED_ALGORITHMS
+) -> tuple[list[tuple[str, str | None]], list[RecordIssue]]:
     """Return RECORD's usable (path, hash) rows in order, and the issues of the others.
 
     Clean text is split by :data:`CLEAN_ROW` in C; any other goes row by row.
@@ -150,7 +182,7 @@ def record_rows(text: str) -> tuple[list[tuple[str, str | None]], list[RecordIss
     lines = text.split("\n")
     if len(rows) == len(lines) - lines.count("") - lines.count("\r"):
         return [(path, hash_value or None) for path, hash_value in rows], []
-    parsed, issues = parse_rows(text)
+    parsed, issues = parse_rows(text, algorithms)
     return [(path, hash_value) for path, hash_value, _ in parsed], issues
 
 

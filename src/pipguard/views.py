@@ -96,3 +96,4 @@ class EnvironmentView(NamedTuple):
     env: Environment
     installed: tuple[InstalledDistribution, ...]
     verify: bool = False  # hash every file against its RECORD
+    winners: frozenset[str] = frozenset()  # chosen in [tool.pipguard] or PIPGUARD_WINNER

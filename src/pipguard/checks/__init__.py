@@ -23,6 +23,7 @@ from pipguard.checks import (
     startup,
     target,
     unwritable,
+    upgrades,
 )
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ CHECKS: tuple[Check, ...] = (
     Check("clashes", clashes.in_transaction, clashes.in_environment),
     Check("case", None, case.in_environment),
     Check("target", target.in_transaction, None),
+    Check("upgrades", upgrades.in_transaction, None),
     Check("bytecode", bytecode.in_transaction, bytecode.in_environment),
     Check("startup", startup.in_transaction, startup.in_environment),
     Check("shadowed", shadowing.in_transaction, shadowing.in_environment),

@@ -168,7 +168,25 @@ def in_environment(view: EnvironmentView, index: OwnershipIndex, disk: Disk) -> 
     ]
     # Only the copy on disk can be read, the others' were overwritten: it stands for them all
     # (pipguard install parsed each copy before it let the overlap in).
-    return [_as_namespace(clash, [_disk_copy(clash, disk)] * len(clash.owners)) for clash in judged]
+    judged = [_as_namespace(c, [_disk_copy(c, disk)] * len(c.owners)) for c in judged]
+    return [_with_choice(clash, view, disk) for clash in judged]
+
+
+def _with_choice(clash: Clash, view: EnvironmentView, disk: Disk) -> Clash:
+    """Name the owner chosen to win a differing clash: recorded at install, or configured."""
+    if clash.kind != "differing":
+        return clash
+    from pipguard.install.choices import CHOICES, read_choices
+
+    names = {owner.name for owner in clash.owners}
+    for dist in view.installed:
+        if dist.name not in names:
+            continue
+        won = read_choices(disk.read(f"{dist.metadata_dir}/{CHOICES}", (dist.site,)))
+        if relative_to(clash.path, dist.site) in won:
+            return clash._replace(chosen=dist.name)
+    configured = sorted(names & view.winners)
+    return clash._replace(chosen=configured[0]) if len(configured) == 1 else clash
 
 
 def in_transaction(view: Transaction, index: OwnershipIndex, disk: Disk) -> list[Finding]:

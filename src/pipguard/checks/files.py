@@ -135,11 +135,20 @@ def _absolute(index: OwnershipIndex, directory: str) -> str:
     return index.path_of(directory) if directory else index.root
 
 
+def _derived(key: str) -> bool:
+    """Tell whether a listed path is bytecode, which is never missing.
+
+    Slim images strip ``__pycache__``; virtualenv's own installs list ``.pyc`` files beside
+    their sources, and ``__pycache__`` directories, that were never written.
+    """
+    return key.endswith((".pyc", ".pyo")) or "__pycache__" in key.split("/")
+
+
 def _missing(index: OwnershipIndex, gone: set[str], unreadable: set[str]) -> list[FileState]:
     """Return the listed files that are not on disk, each with every owner."""
     states = []
     for key in gone:
-        if is_derived_pyc(key) or _directory_key(key) in unreadable:
+        if _derived(key) or _directory_key(key) in unreadable:
             continue
         path = index.path_of(key)
         for number in dict.fromkeys(number for number, _ in index.owners(path)):
@@ -158,7 +167,9 @@ def _unlisted(view: EnvironmentView, index: OwnershipIndex, extra: set[str]) -> 
             continue
         path = index.path_of(key)
         parent, _, name = path.rpartition("/")
-        if name == "__pycache__" or name.endswith(".pipguard-tmp") or not is_within(parent, sites):
+        if "__pycache__" in key.split("/") or name.endswith(".pipguard-tmp"):
+            continue  # bytecode caches: pytest's and the interpreter's own are listed by no one
+        if not is_within(parent, sites):
             continue
         if parent in sites and name in ALWAYS_THERE:
             continue

@@ -109,6 +109,7 @@ class Shadowed(NamedTuple):
     stdlib: bool = False
     site: str | None = None  # the site directory ``path`` is in
     kind: Literal["shadowed"] = "shadowed"
+    writes_to: str | None = None  # planned by an install: the site directory pip writes to
 
     @property
     def harmless(self) -> bool:

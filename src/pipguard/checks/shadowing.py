@@ -97,4 +97,10 @@ def in_transaction(view: Transaction, index: OwnershipIndex, disk: Disk) -> list
         ]
         listings.append(Listing(wheel.site, wheel.name, wheel.version, rows))
     found = _shadowed(search, listings, imports, disk)
-    return [s for s in found if incoming & {owner.name for owner in s.owners}]
+    # Where pip writes: the layer the incoming wheels land in, before or after the others.
+    sites = {wheel.name: wheel.site for wheel in view.wheels}
+    return [
+        s._replace(writes_to=next(sites[o.name] for o in s.owners if o.name in sites))
+        for s in found
+        if incoming & {owner.name for owner in s.owners}
+    ]

@@ -31,9 +31,11 @@ def linked_out(view: Transaction, disk: Disk) -> Unwritable | None:
     Each directory the wheels write into is resolved once, link by link, never outside; one
     whose parent resolved to itself needs only its own last step looked at.
     """
-    roots = disk.roots
     seen: set[str] = set()
     plain: set[str] = set()  # directories that resolve to themselves, inside
+    # Where pip may write: a base interpreter's prefix is read, but is outside all the same.
+    writes = view.env.write_roots or None
+    roots = writes or disk.roots
     for wheel in view.wheels:
         for planned in wheel.files:
             parent = planned.path.rpartition("/")[0]
@@ -43,7 +45,7 @@ def linked_out(view: Transaction, disk: Disk) -> Unwritable | None:
             if parent.rpartition("/")[0] in plain and not disk.islink(parent):
                 plain.add(parent)  # below a plain directory, only its own last step can leap
                 continue
-            real, inside = disk.resolve(parent)
+            real, inside = disk.resolve(parent, writes)
             above = parent
             # Resolved to itself: so did every directory above it, up to its root.
             while inside and real == parent and above not in plain and is_within(above, roots):

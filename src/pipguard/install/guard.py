@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib.util
 import os
 import sys
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pipguard import checks
 from pipguard.checks.imports import Shadowed
-from pipguard.disk import Disk
+from pipguard.disk import Disk, EmptyDisk
 from pipguard.environment import Environment, InstalledDistribution, Problem, describe_python
 from pipguard.findings import Clash, StartupCode, Unwritable
 from pipguard.freshness import FreshnessSnapshot, directories_to_watch
@@ -22,13 +23,17 @@ from pipguard.install.options import (
 from pipguard.install.transaction import (
     Planned,
     Stop,
+    lock_directory,
     plan_transaction,
     removed_paths,
+    scan_step,
     step_environment,
 )
 from pipguard.lock import Lock, LockTimeout, hold
 from pipguard.ownership import OwnershipIndex
+from pipguard.paths import entry_below, resolve_row
 from pipguard.policy import WinnerConflict, blocks_install, resolve_winners
+from pipguard.views import PlannedFile, TargetFacts
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -41,10 +46,13 @@ Verdict = tuple[Clash, bool]  # a clash, and whether it was harmless before the 
 
 
 def stderr_console() -> Console:
-    """Return the console tables are drawn on: standard error, pip's output stays on stdout."""
-    from rich.console import Console
+    """Return the console tables are drawn on: standard error, pip's output stays on stdout.
 
-    return Console(file=sys.stderr, highlight=False)
+    One width (COLUMNS, else the terminal's, else 80) and no trailing spaces, as check's.
+    """
+    from pipguard.console import console_for
+
+    return console_for(sys.stderr)
 
 
 class Decided(NamedTuple):
@@ -98,19 +106,23 @@ class InstallGuard:
                 gc.enable()
 
     def _plan(self, step: Step) -> str | None:
-        from pipguard.check import scan
         from pipguard.install import pipbridge
 
         self.step = step
         env = self.env = step_environment([r.scheme for r in step.requirements], step.target_dir)
-        if env.scan_dirs:
+        directory = None if step.dry_run else lock_directory(env)
+        if directory:
             # Held until this process ends: through pip's writes and pipguard's own afterwards.
+            # A dry run writes nothing and waits for no one: it plans against the disk as is.
             try:
-                self.lock = hold(env.scan_dirs[0], self.options.lock_timeout)
+                self.lock = hold(directory, self.options.lock_timeout)
             except LockTimeout as exc:
                 raise Stop(f"pipguard: {exc}; nothing was installed") from None
-        self.before, index, env_problems = scan(env)
-        disk = Disk(env.roots)
+        # An empty environment: nothing installed, nothing on disk, the set against itself.
+        self.before, index, env_problems = scan_step(
+            env._replace(scan_dirs=(), layers=()) if step.empty else env
+        )
+        disk = EmptyDisk(env.roots) if step.empty else Disk(env.roots)
         planned = plan_transaction(
             step,
             env,
@@ -126,25 +138,30 @@ class InstallGuard:
         if unwritable and blocks_install(unwritable[0], self.options.rules):
             raise Stop(f"pipguard: {unwritable[0].message}; nothing was installed")
         clashes = [f for f in found if isinstance(f, Clash)]
-        problems = [*planned.problems, *disk.problems]
         involved = {w.name for w in transaction.wheels} | {r.name for r in step.requirements}
         involved |= {o.name for c in clashes for o in c.owners}
-        elsewhere: list[Problem] = []
-        for problem in env_problems:
-            mine = problem.distribution is None or problem.distribution in involved
-            (problems if mine else elsewhere).append(problem)
-        self._watch(
-            created=[f.path for wheel in transaction.wheels for f in wheel.files],
-            removed=removed_paths(self.before, set(transaction.replaced)),
-            always=[
-                d
-                for r in step.requirements[:1]
-                for d in (r.scheme.purelib, r.scheme.platlib, r.scheme.scripts)
-            ],
+        problems, elsewhere = _split_problems(
+            [*planned.problems, *disk.problems], env_problems, involved
         )
+        if not step.dry_run:  # a dry run changes no directory: nothing to settle
+            self._watch(
+                created=[f.path for wheel in transaction.wheels for f in wheel.files],
+                removed=removed_paths(self.before, set(transaction.replaced)),
+                always=[
+                    d
+                    for r in step.requirements[:1]
+                    for d in (r.scheme.purelib, r.scheme.platlib, r.scheme.scripts)
+                ],
+            )
         incoming = {r.name for r in step.requirements}
         resolved = resolve_winners(clashes, self.options.winners, incoming)
         saved = self._keep_winners(resolved, incoming, problems)
+        if self.options.policy == "warn":
+            # pip would delete them with the old version: keep them for who still lists them.
+            for clash in clashes:
+                kept = keep_file(clash.path, env.roots) if clash.kind == "deleted" else None
+                if kept is not None:
+                    saved[clash.path] = kept
         last = frozenset(winner for _, winner in resolved if winner in incoming)
         startup = [f for f in found if isinstance(f, StartupCode)]
         shadowed = [f for f in found if isinstance(f, Shadowed)]
@@ -159,16 +176,7 @@ class InstallGuard:
         if clashes or problems or shadowed or any(s.code for s in startup):
             load_rendering()  # a table may be drawn, after pip's step too
         if blocking or code or dead:
-            from pipguard import render
-
-            console = stderr_console()
-            for table in render.clash_tables(blocking, planned=True):
-                console.print(table)
-            if dead:
-                console.print(render.shadowed_table(dead, planned=True))
-            if code:
-                console.print(render.startup_table(code, planned=True))
-            return render.stop_summary(blocking, code, dead)
+            return _stop(blocking, code, dead, dry_run=step.dry_run)
         return None
 
     def _keep_winners(
@@ -195,18 +203,29 @@ class InstallGuard:
                 )
         return saved
 
-    def installed_now(self, after: list[InstalledDistribution]) -> list[InstalledDistribution]:
+    def installed_now(
+        self, after: list[InstalledDistribution], *, verify: bool = False
+    ) -> list[InstalledDistribution]:
         """Return the distributions of this transaction that ``after`` shows installed.
 
-        pip writes INSTALLER after a wheel's files and scripts: a .dist-info without it is a
-        wheel pip failed part-way through.
+        pip writes INSTALLER after a wheel's files and scripts, and its own RECORD last, in
+        place of the wheel's: a .dist-info without INSTALLER, or still holding the wheel's
+        RECORD, is a wheel pip failed part-way through. ``verify`` (after a failure or an
+        interrupt) also wants every planned file on disk at the size its RECORD gives:
+        pip --target moves finished wheels into the target only afterwards.
         """
-        versions = set(self.wheels())
+        if self.decided is None:
+            return []
+        planned = self.decided.planned
+        files = {(w.name, w.version): w.files for w in planned.transaction.wheels}
+        facts = planned.transaction.target
         return [
             dist
             for dist in after
-            if (dist.name, dist.version) in versions
+            if (dist.name, dist.version) in files
             and os.path.isfile(f"{dist.metadata_dir}/INSTALLER")
+            and dist.record_text != planned.own_records.get((dist.name, dist.version))
+            and (not verify or _all_there(dist, files[dist.name, dist.version], facts))
         ]
 
     def wheels(self) -> list[tuple[str, str]]:
@@ -219,12 +238,14 @@ class InstallGuard:
         """Return, per wheel pip did not finish, the files of it that are on disk now."""
         if self.decided is None:
             return []
-        done = {(dist.name, dist.version) for dist in self.installed_now(after)}
+        done = {(dist.name, dist.version) for dist in self.installed_now(after, verify=True)}
+        infos = {(w.name, w.version): w.dist_info for w in self.decided.planned.transaction.wheels}
         partial = []
         for (name, version), files in self.decided.planned.fresh.items():
             if (name, version) in done:
                 continue
             present = [record_path for path, record_path in files if os.path.lexists(path)]
+            present += _written_beside(files, infos[name, version], set(present))
             if present:
                 partial.append({"name": name, "version": version, "files": present})
         return partial
@@ -248,7 +269,7 @@ class InstallGuard:
             changed[path] = kept
         return [
             Problem(None, failed.path, f"the winner's copy could not be put back: {failed.reason}")
-            for failed in write_back(changed, self.env.roots)
+            for failed in write_back(changed, self.env.write_roots)
         ]
 
     def plans_late(self) -> None:
@@ -257,12 +278,10 @@ class InstallGuard:
 
     def cannot_plan(self, reason: str) -> None:
         """Fall back to comparing RECORDs before and after pip's step, and say so."""
-        from pipguard.check import scan
-
         load_rendering()  # the clashes found afterwards are drawn
         self.fallback_reason = reason
         self.env = describe_python()
-        self.before, _, _ = scan(self.env)
+        self.before, _, _ = scan_step(self.env)
         # Not knowing the files, watch the install directories and every package directory.
         packages = [
             entry.path
@@ -280,7 +299,8 @@ class InstallGuard:
     def _watch(self, created: list[str], removed: list[str], always: list[str]) -> None:
         assert self.env is not None
         self.freshness = FreshnessSnapshot(
-            directories_to_watch(created, removed, self.env.roots, always), self.env.scan_dirs
+            directories_to_watch(created, removed, self.env.write_roots, always),
+            self.env.scan_dirs,
         )
 
     # -- after pip returned (imports are allowed again, and were made beforehand) --
@@ -291,18 +311,25 @@ class InstallGuard:
         Returns each clash (judged against the final disk) with whether it was harmless
         before the step, and the distributions installed afterwards.
         """
-        from pipguard.check import scan
         from pipguard.checks.clashes import find_clashes, judge
 
         clashes = self.decided.clashes if self.decided else []
-        wanted = clashes or self.options.journal or self.fallback_reason or outcome.failed
+        if outcome.dry_run:
+            return [(clash, clash.harmless) for clash in clashes], []  # nothing was written
+        wanted = (
+            clashes
+            or self.options.journal
+            or self.fallback_reason
+            or outcome.failed
+            or outcome.interrupted
+        )
         if self.env is None or not wanted:
             return [], []  # Nothing to confirm and nothing to journal: spare a second scan.
         env = self.env
         if self.step is not None:
             # Directories may exist only now (a new --target or --prefix).
             env = step_environment([r.scheme for r in self.step.requirements], self.step.target_dir)
-        after, index, _ = scan(env)
+        after, index, _ = scan_step(env)
         disk = Disk(env.roots)
         if self.fallback_reason is not None:
             known = {(d.name, d.version, d.metadata_dir) for d in self.before}
@@ -313,6 +340,33 @@ class InstallGuard:
             return [(clash, clash.harmless) for clash in clashes], after
         final = judge([_as_recorded(clash, index) for clash in clashes], disk)
         return [(now, then.harmless) for now, then in zip(final, clashes)], after
+
+
+def _split_problems(
+    mine: list[Problem], env_problems: list[Problem], involved: set[str]
+) -> tuple[list[Problem], list[Problem]]:
+    """Return the problems this install touches, and those of distributions it does not."""
+    elsewhere: list[Problem] = []
+    for problem in env_problems:
+        ours = problem.distribution is None or problem.distribution in involved
+        (mine if ours else elsewhere).append(problem)
+    return mine, elsewhere
+
+
+def _stop(
+    blocking: list[Clash], code: list[StartupCode], dead: list[Shadowed], *, dry_run: bool
+) -> str:
+    """Draw what stops the install, and return the sentence pip reports as its error."""
+    from pipguard import render
+
+    console = stderr_console()
+    for table in render.clash_tables(blocking, planned=True):
+        console.print(table)
+    if dead:
+        console.print(render.shadowed_table(dead, planned=True))
+    if code:
+        console.print(render.startup_table(code, planned=True))
+    return render.stop_summary(blocking, code, dead, dry_run=dry_run)
 
 
 def _as_recorded(clash: Clash, index: OwnershipIndex) -> Clash:
@@ -330,6 +384,56 @@ def _as_recorded(clash: Clash, index: OwnershipIndex) -> Clash:
     if kind == "differing" and len({o.hash for o in owners}) == 1 and owners[0].hash:
         kind = "identical"  # scripts pip generated from the same entry point: the same bytes
     return clash._replace(owners=owners, kind=kind)
+
+
+def _all_there(
+    dist: InstalledDistribution, files: tuple[PlannedFile, ...], target: TargetFacts | None
+) -> bool:
+    """Tell whether every planned file of ``dist`` is on disk, at the size its RECORD gives.
+
+    Under --target, what pip kept (existing top-level entries, no --upgrade) is left out.
+    """
+    sizes: dict[str, int | None] = {}
+    for entry in dist.entries or ():
+        row = entry.path
+        if target is not None and row.startswith("../../"):
+            row = row[len("../../") :]  # pip --target: its temporary home's ../../bin is bin
+        path = resolve_row(dist.base, row)
+        if path is not None:
+            sizes[path] = entry.size
+    for planned in files:
+        if target is not None and entry_below(planned.path, target.directory) in target.kept:
+            continue
+        try:
+            size = os.lstat(planned.path).st_size
+        except OSError:
+            return False
+        if sizes.get(planned.path) not in (None, size):
+            return False
+    return True
+
+
+def _written_beside(files: list[tuple[str, str]], dist_info: str, listed: set[str]) -> list[str]:
+    """Return the RECORD paths of what pip writes beside a wheel's own files, on disk now.
+
+    The byte-code of its new modules; and, if its .dist-info is new, what pip adds there
+    (INSTALLER, REQUESTED, direct_url.json, a temporary file): what an unfinished wheel left.
+    """
+    found = []
+    for path, record_path in files:
+        if path.endswith(".py"):
+            pyc = importlib.util.cache_from_source(path)
+            if os.path.lexists(pyc):
+                folder = record_path.rpartition("/")[0]
+                found.append(f"{folder}/__pycache__/{os.path.basename(pyc)}".lstrip("/"))
+    metadata = next((r for path, r in files if path == f"{dist_info}/METADATA"), None)
+    if metadata is not None:  # METADATA was not there before: the directory is pip's
+        folder = metadata.rpartition("/")[0]
+        for entry in _scandir(dist_info):
+            shown = f"{folder}/{entry.name}"
+            if shown not in listed and not entry.is_dir(follow_symlinks=False):
+                found.append(shown)
+    return found
 
 
 def _scandir(directory: str) -> list[os.DirEntry[str]]:
@@ -363,9 +467,9 @@ def warm_up(tables: bool = True) -> None:
     """
     with contextlib.suppress(ImportError):
         import fcntl  # noqa: F401  # the lock, taken at the install step (not on Windows)
-    from pipguard import check, render  # noqa: F401
+    from pipguard import check, console, render, sizing  # noqa: F401
     from pipguard.checks import scripts  # noqa: F401
-    from pipguard.install import pipbridge  # noqa: F401
+    from pipguard.install import choices, pipbridge  # noqa: F401
 
     if tables:
         load_rendering()

@@ -25,6 +25,8 @@ def resolution(clash: Clash, harmless: bool, won: bool, word: str) -> str:
         return "winner"
     if word == "overwritten" and clash.kind == "removed":
         return "deleted"
+    if word == "overwritten" and clash.kind == "deleted":
+        return "kept" if os.path.lexists(clash.path) else "deleted"
     if word == "overwritten" and clash.kind == "skipped":
         return "not written"
     return word

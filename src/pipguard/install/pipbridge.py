@@ -19,6 +19,10 @@ Facts relied on (checked for pip 23.2 through 26.3):
   warning about imports, and 26.3 blocks every new import (until the command returns; it warns
   about them after). Planning at ``get_installation_order`` lets the guard import rich only
   when it has a table to show.
+- ``--dry-run`` is read once between ``make_resolver`` and preparing the wheels (after pip's
+  own checks of it: platform options, externally-managed); turned off there, pip downloads
+  and builds as for an install and reaches ``get_installation_order``, where the dry run
+  ends, before its import guard and ``install_given_reqs``.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import Any, NamedTuple, Protocol
 import pip
 from pip._internal.cli.main import main as _pip_main
 from pip._internal.exceptions import InstallationError
+from pip._internal.utils.misc import write_output as _write_output
 
 from pipguard.environment import canonical_name
 from pipguard.install.plan import SCHEME_KEYS, Scheme
@@ -85,6 +90,11 @@ class Step(NamedTuple):
     target_dir: str | None  # pip install --target, resolved
     # --target with --upgrade: pip replaces each top-level entry the wheels write, whole.
     target_upgrade: bool = False
+    dry_run: bool = False  # pip install --dry-run: planned and checked, never installed
+    # Plan as in an empty environment: --dry-run with --ignore-installed, or for another
+    # platform or Python without --target (the wheels are not for this environment).
+    empty: bool = False
+    python_version: tuple[int, int] | None = None  # --python-version, where given
 
 
 @dataclass
@@ -95,6 +105,8 @@ class StepOutcome:
     stopped: bool = False
     failed: bool = False
     interrupted: bool = False
+    signal: int = 0  # the signal that ended the install, when not Ctrl-C's SIGINT
+    dry_run: bool = False  # pip install --dry-run
     error: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -118,6 +130,40 @@ class StepGuard(Protocol):
 
 class _Stopped(InstallationError):
     """Raised inside pip's install step so that pip reports it as an ERROR and writes nothing."""
+
+
+class _DryRunDone(Exception):
+    """Raised where a dry run's plan passed, caught in pip's ``run``: pip installs nothing.
+
+    Not an OSError: pip's ``run`` turns those into an error exit.
+    """
+
+    def __init__(self, line: str) -> None:
+        super().__init__(line)
+        self.line = line  # pip's "Would install" names, or "" when nothing would be
+
+
+def _would_install(requirements: Any) -> str:
+    """Return what pip's dry run prints after "Would install": name-version, sorted."""
+    try:
+        items = sorted((r.metadata["name"], r.metadata["version"]) for r in requirements)
+    except Exception:  # pip's requirements are not as expected: their names, at least
+        return " ".join(sorted(str(getattr(r, "name", r)) for r in requirements))
+    return " ".join("-".join(item) for item in items)
+
+
+def _dry_run_facts(options: Any, ignore_installed: bool) -> tuple[bool, tuple[int, int] | None]:
+    """Return whether a dry run plans as in an empty environment, and ``--python-version``.
+
+    ``ignore_installed`` is the user's ``--ignore-installed`` (pip sets it for ``--target``).
+    """
+    version = getattr(options, "python_version", None)
+    restricted = any(
+        getattr(options, name, None) for name in ("python_version", "platforms", "abis")
+    ) or bool(getattr(options, "implementation", None))
+    empty = ignore_installed or (restricted and not getattr(options, "target_dir", None))
+    pair = (int(version[0]), int(version[1])) if version and len(version) >= 2 else None
+    return empty, pair
 
 
 def run_pip(args: Sequence[str]) -> int:
@@ -257,17 +303,66 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
     except (ImportError, AttributeError, TypeError, ValueError) as exc:
         guard.cannot_plan(f"pip {PIP_VERSION} has no install step pipguard knows ({exc})")
         return run_pip(args)
+    attached = _Attached(
+        guard,
+        outcome,
+        get_scheme=get_scheme,
+        original=original,
+        original_run=original_run,
+        signature=signature,
+    )
 
-    planned = False
+    def run(command: Any, options: Any, run_args: Any) -> Any:
+        return attached.run(command, options, run_args)
 
-    def plan(requirements: list[Any], where: dict[str, Any], options: Any) -> list[Any]:
-        """Let the guard judge the transaction; return it with the winners last, or raise."""
-        nonlocal planned
-        planned = True
+    setattr(install_module, _STEP, attached.install_given_reqs)
+    setattr(command_class, _RUN, run)
+    try:
+        return run_pip(args)
+    finally:
+        setattr(install_module, _STEP, original)
+        setattr(command_class, _RUN, original_run)
+
+
+class _Attached:
+    """The guard attached to one pip install command: its resolver hook and its install step."""
+
+    def __init__(
+        self,
+        guard: StepGuard,
+        outcome: StepOutcome,
+        *,
+        get_scheme: Callable[..., Any],
+        original: Callable[..., Any],
+        original_run: Callable[..., Any],
+        signature: inspect.Signature,
+    ) -> None:
+        self.guard = guard
+        self.outcome = outcome
+        self.get_scheme = get_scheme
+        self.original = original
+        self.original_run = original_run
+        self.signature = signature
+        self.planned = False
+        self.ignore_installed = False  # the user's --ignore-installed, before --target sets it
+        self.options: Any = None  # the install command's, once pip has parsed them
+
+    def plan(self, requirements: list[Any], where: dict[str, Any], options: Any) -> list[Any]:
+        """Let the guard judge the transaction; return it with the winners last, or raise.
+
+        A dry run ends here: raising _Stopped if the install would stop, else _DryRunDone.
+        """
+        guard, outcome = self.guard, self.outcome
+        self.planned = True
         try:
-            step = _describe(requirements, where, options, get_scheme)
+            step = _describe(requirements, where, options, self.get_scheme)
+            if outcome.dry_run:
+                empty, version = _dry_run_facts(options, self.ignore_installed)
+                step = step._replace(dry_run=True, empty=empty, python_version=version)
         except Exception as exc:
             guard.cannot_plan(f"pip {PIP_VERSION}: its install step is not as expected ({exc!r})")
+            if outcome.dry_run:
+                raise _DryRunDone(_would_install(requirements)) from None
             return requirements
         try:
             reason = guard.before_step(step)
@@ -281,6 +376,8 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
         if reason is not None:
             outcome.stopped = True
             raise _Stopped(reason)
+        if outcome.dry_run:
+            raise _DryRunDone(_would_install(requirements))
         last = guard.install_last()
         if not last:
             return requirements
@@ -290,14 +387,19 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
             q for q, n in zip(requirements, names) if n in last
         ]
 
-    seen_options: Any = None  # the install command's, once pip has parsed them
-
-    def run(self: Any, options: Any, run_args: Any) -> Any:
-        nonlocal seen_options
-        seen_options = options
-        make_resolver = self.make_resolver
+    def run(self, command: Any, options: Any, run_args: Any) -> Any:
+        """pip's ``InstallCommand.run``, with the resolver it makes hooked."""
+        outcome = self.outcome
+        self.options = options
+        self.ignore_installed = bool(getattr(options, "ignore_installed", False))
+        outcome.dry_run = bool(getattr(options, "dry_run", False))
+        make_resolver = command.make_resolver
 
         def guarded_resolver(*resolver_args: Any, **resolver_kwargs: Any) -> Any:
+            if outcome.dry_run:
+                # pip's own checks of --dry-run are behind us; without it pip downloads and
+                # builds as for an install, and the dry run ends at the installation order.
+                options.dry_run = False
             resolver = make_resolver(*resolver_args, **resolver_kwargs)
             installation_order = resolver.get_installation_order
 
@@ -308,32 +410,45 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
                     "prefix": options.prefix_path,
                     "home": _TARGET_HOME if options.target_dir else None,
                 }
-                return plan(list(installation_order(requirement_set)), where, options)
+                return self.plan(list(installation_order(requirement_set)), where, options)
 
             try:
                 resolver.get_installation_order = get_installation_order
             except AttributeError:
-                guard.plans_late()
+                self.guard.plans_late()
             return resolver
 
-        self.make_resolver = guarded_resolver
+        command.make_resolver = guarded_resolver
         try:
-            return original_run(self, options, run_args)
+            return self.original_run(command, options, run_args)
+        except _DryRunDone as done:
+            if done.line:
+                _write_output("Would install %s", done.line)
+            return 0
         except KeyboardInterrupt:
             outcome.interrupted = True
             raise
+        finally:
+            if outcome.dry_run:
+                options.dry_run = True
 
-    def install_given_reqs(requirements: Any, *rest: Any, **kwargs: Any) -> Any:
-        outcome.reached = True
-        if not planned:
+    def install_given_reqs(self, requirements: Any, *rest: Any, **kwargs: Any) -> Any:
+        """pip's install step: planned here if the resolver took no hook; never in a dry run."""
+        outcome = self.outcome
+        if not self.planned:
             try:
-                where = signature.bind(requirements, *rest, **kwargs).arguments
+                where = self.signature.bind(requirements, *rest, **kwargs).arguments
             except TypeError as exc:
-                guard.cannot_plan(f"pip {PIP_VERSION}: its install step is not as expected ({exc})")
+                self.guard.cannot_plan(
+                    f"pip {PIP_VERSION}: its install step is not as expected ({exc})"
+                )
             else:
-                requirements = plan(list(requirements), where, seen_options)
+                requirements = self.plan(list(requirements), where, self.options)
+        if outcome.dry_run:
+            raise _DryRunDone(_would_install(requirements))  # never install in a dry run
+        outcome.reached = True
         try:
-            return original(requirements, *rest, **kwargs)
+            return self.original(requirements, *rest, **kwargs)
         except KeyboardInterrupt:
             outcome.interrupted = True
             raise
@@ -341,14 +456,6 @@ def run_guarded_install(args: Sequence[str], guard: StepGuard, outcome: StepOutc
             outcome.failed = True
             outcome.error = f"{type(exc).__name__}: {exc}"
             raise
-
-    setattr(install_module, _STEP, install_given_reqs)
-    setattr(command_class, _RUN, run)
-    try:
-        return run_pip(args)
-    finally:
-        setattr(install_module, _STEP, original)
-        setattr(command_class, _RUN, original_run)
 
 
 def uninstall_targets(args: Sequence[str]) -> list[str] | None:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from pipguard.entrypoints import EntryPointError, entry_points, specs
 from pipguard.environment import Problem, canonical_name, header_fields
 from pipguard.paths import is_within, plain_path_pattern, resolve_row, to_posix
-from pipguard.records import record_hash, record_hashes
+from pipguard.records import pip_unreadable, record_hash, record_hashes
 from pipguard.views import PlannedFile
 from pipguard.zipindex import Unusual, read_index
 
@@ -22,6 +22,7 @@ __all__ = [
     "OutsideError",
     "PlannedFile",
     "Scheme",
+    "UnreadableError",
     "WheelContents",
     "WheelError",
     "plan_wheel",
@@ -39,6 +40,10 @@ class WheelError(Exception):
 
 class OutsideError(WheelError):
     """A wheel that would write outside the environment: stopped under warn as well."""
+
+
+class UnreadableError(WheelError):
+    """A wheel pip itself would fail on half-way through: stopped under every policy."""
 
 
 class Scheme(NamedTuple):
@@ -70,6 +75,7 @@ class WheelContents:
     console_scripts: dict[str, str]
     gui_scripts: dict[str, str]
     problems: list[Problem] = field(default_factory=list)
+    record_text: str = ""  # RECORD as the wheel ships it: pip replaces it last, when done
 
     def member_bytes(self, member: str) -> bytes:
         """Return one member's bytes, read and checked by zipfile."""
@@ -136,7 +142,14 @@ def _read_wheel(path: str, names: list[str], read: Callable[[str], bytes]) -> Wh
         key.strip().lower(): value.strip()
         for key, _, value in (line.partition(":") for line in text("WHEEL").splitlines())
     }
-    record, issues = record_hashes(text("RECORD"))
+    record_text = text("RECORD")
+    unreadable = pip_unreadable(record_text)
+    if unreadable is not None:
+        raise UnreadableError(
+            f"{shown}: {dist_info}/RECORD line {unreadable.line}: pip cannot read it "
+            f"({unreadable.message})"
+        )
+    record, issues = record_hashes(record_text)
     try:
         console, gui = entry_points(
             text("entry_points.txt", required=False), f"{shown}: {dist_info}/entry_points.txt"
@@ -162,6 +175,7 @@ def _read_wheel(path: str, names: list[str], read: Callable[[str], bytes]) -> Wh
         console_scripts=console,
         gui_scripts=gui,
         problems=problems,
+        record_text=record_text,
     )
 
 

@@ -5,15 +5,30 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+# Read at pip's step where apt's distributions are a layer: imported before pip starts.
+import pipguard.dpkg  # noqa: F401
 from pipguard.checks.startup_files import is_startup_path
-from pipguard.environment import Environment, InstalledDistribution, Problem
-from pipguard.install.plan import OutsideError, Scheme, WheelContents, WheelError, plan_wheel
+from pipguard.environment import (
+    Environment,
+    EnvironmentError_,
+    InstalledDistribution,
+    Problem,
+    describe_python,
+)
+from pipguard.install.plan import (
+    OutsideError,
+    Scheme,
+    UnreadableError,
+    WheelContents,
+    WheelError,
+    plan_wheel,
+)
 from pipguard.install.plan import read_wheel as _read_wheel
-from pipguard.layers import ImportSystem
-from pipguard.paths import entry_below, is_within, resolve_row
+from pipguard.layers import ImportSystem, Layer, cover
+from pipguard.paths import entry_below, is_within, resolve_row, to_posix
 from pipguard.views import IncomingWheel, PlannedFile, StartupBytes, TargetFacts, Transaction
 
 if TYPE_CHECKING:
@@ -22,7 +37,15 @@ if TYPE_CHECKING:
     from pipguard.ownership import OwnershipIndex
     from pipguard.policy import Policy
 
-__all__ = ["Planned", "Stop", "plan_transaction", "removed_paths", "step_environment"]
+__all__ = [
+    "Planned",
+    "Stop",
+    "lock_directory",
+    "plan_transaction",
+    "removed_paths",
+    "scan_step",
+    "step_environment",
+]
 
 
 class Stop(Exception):
@@ -37,28 +60,91 @@ class Planned(NamedTuple):
     # Per incoming wheel, its planned (absolute path, RECORD path) pairs that were not on disk
     # before the step: what a failed pip may have left half-written.
     fresh: dict[tuple[str, str], list[tuple[str, str]]]
+    # Per incoming wheel, RECORD as the wheel ships it: pip writes its own in its place last.
+    own_records: dict[tuple[str, str], str]
 
 
 def step_environment(schemes: Sequence[Scheme], target: str | None = None) -> Environment:
-    """The environment an install step writes into: its scheme's directories and install base."""
+    """The environment an install step writes into, and every layer the interpreter imports from.
+
+    pip writes to its scheme's directories only (the write roots). Where they are the running
+    interpreter's own (pip installs for the interpreter it runs in), every site directory on
+    its ``sys.path`` is read too, in that order, so that clashes and shadowing between layers
+    are found; ``--target``, ``--prefix`` and ``--root`` elsewhere leave the scheme alone.
+    """
     # Schemes differ only by their headers directory: dedupe before touching the disk.
     libs = dict.fromkeys(d for s in schemes for d in (s.purelib, s.platlib))
     scan_dirs = [d for d in libs if os.path.isdir(d)]
-    roots: list[str] = []
-    bases = dict.fromkeys(
+    writes = cover(
         d
         for s in schemes
         for d in (s.data, s.purelib, s.platlib, s.scripts, os.path.dirname(s.headers))
     )
-    for candidate in bases:
-        if not is_within(candidate, roots):
-            roots = [r for r in roots if not is_within(r, [candidate])] + [candidate]
-    return Environment(
+    keys = ("purelib", "platlib", "scripts", "data")
+    scheme = {key: schemes[0].get(key) for key in keys} if schemes else {}
+    env = Environment(
         python=sys.executable,
         scan_dirs=tuple(scan_dirs),
-        roots=tuple(roots),
+        roots=writes,
+        scheme=scheme,
         target_layout=bool(target),
+        layers=tuple(Layer(d, "scheme", True) for d in scan_dirs),
+        write_roots=writes,
     )
+    return env if target else _with_layers(env, libs)
+
+
+def _with_layers(env: Environment, libs: Iterable[str]) -> Environment:
+    """Return ``env`` with the running interpreter's layers, when pip writes into its scheme."""
+    try:
+        running = describe_python()  # in-process: the interpreter pip installs for
+    except (EnvironmentError_, KeyError, TypeError):
+        return env
+    # Layers are named with links resolved; pip's own spelling is kept for its directories,
+    # which planned paths and RECORD rows are joined to.
+    spelled = {to_posix(os.path.realpath(d)): d for d in libs}
+    if not (set(spelled) & {layer.path for layer in running.layers}):
+        return env  # --prefix, --root: not a directory this interpreter imports from
+    layers = [
+        Layer(
+            spelled.get(layer.path, layer.path),
+            layer.origin,
+            layer.path in spelled or is_within(layer.path, env.write_roots),
+        )
+        for layer in running.layers
+    ]
+    layers += [Layer(d, "scheme", True) for d in env.scan_dirs if d not in {x.path for x in layers}]
+    return env._replace(
+        scan_dirs=tuple(layer.path for layer in layers),
+        roots=cover([*env.roots, *running.roots]),
+        case_insensitive=running.case_insensitive,
+        layers=tuple(layers),
+        imports=running.imports,
+    )
+
+
+def scan_step(
+    env: Environment,
+) -> tuple[list[InstalledDistribution], OwnershipIndex, list[Problem]]:
+    """Index every layer of ``env``; return what is installed where pip writes, the index, and
+    the problems met.
+
+    A base interpreter's copy of a name pip reinstalls stays where it is: pip neither removes
+    nor replaces it (its distributions are in the index, for clashes and shadowing).
+    """
+    from pipguard.check import scan
+
+    dists, index, problems = scan(env)
+    writable = {layer.path for layer in env.layers if layer.writable}
+    return [d for d in dists if d.site in writable], index, problems
+
+
+def lock_directory(env: Environment) -> str | None:
+    """Return the directory two runs on one environment take turns on: the scheme's purelib.
+
+    Where pip writes, not the first layer (which may be a PYTHONPATH or user directory).
+    """
+    return env.scheme.get("purelib") or None
 
 
 def removed_paths(before: Sequence[InstalledDistribution], replaced: set[str]) -> list[str]:
@@ -94,9 +180,12 @@ def _read(
             continue
         try:
             wheel = _read_wheel(requirement.wheel)
-            files = plan_wheel(wheel, requirement.scheme, env.roots, script_names)
+            # Only inside the write roots: a base interpreter's prefix is read, never written.
+            files = plan_wheel(wheel, requirement.scheme, env.write_roots, script_names)
         except WheelError as exc:
-            if policy == "prevent" or (isinstance(exc, OutsideError) and policy == "warn"):
+            # pip would fail half-way on an unreadable wheel: nothing is lost by stopping.
+            stops_warn = isinstance(exc, OutsideError) and policy == "warn"
+            if policy == "prevent" or stops_warn or isinstance(exc, UnreadableError):
                 raise Stop(f"pipguard: {exc}; nothing was installed") from None
             problems.append(Problem(requirement.name, requirement.wheel, str(exc)))
             continue
@@ -253,7 +342,8 @@ def plan_transaction(
         replaced=frozenset(r.name for r in step.requirements if r.reinstall),
         sites=tuple(sites),
         target=_target_facts(step, wheels, disk),
-        python_version=(sys.version_info[0], sys.version_info[1]),
-        imports=_running_imports(),
+        python_version=step.python_version or (sys.version_info[0], sys.version_info[1]),
+        imports=env.imports or _running_imports(),
     )
-    return Planned(transaction, problems, fresh)
+    own_records = {(wheel.name, wheel.version): wheel.record_text for _, wheel, _ in planned}
+    return Planned(transaction, problems, fresh, own_records)
