@@ -10,6 +10,7 @@ tree's pipguard, installed by that pip. Every command then runs with PYTHONPATH 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,10 +70,19 @@ def _copy_distribution(name: str, venv: Venv) -> None:
         shutil.copy2(source, target)  # the mtime too: the copied bytecode stays valid
 
 
+def _project_name() -> str:
+    """The distribution name the working tree builds (pyproject's ``[project] name``)."""
+    text = (PROJECT / "pyproject.toml").read_text(encoding="utf-8")
+    found = re.search(r'^\[project\]\n(?:[^\[].*\n)*?name = "([^"]+)"', text, re.MULTILINE)
+    if found is None:
+        sys.exit(f"{PROJECT / 'pyproject.toml'}: no [project] name")
+    return found.group(1)
+
+
 def make_venv(root: Path) -> Venv:
     """Make a venv at ``root`` with pip, pipguard's requirements and the working tree's pipguard."""
     venv = Venv(root)
-    for name in _requirements_of("pipguard")[1:]:
+    for name in _requirements_of(_project_name())[1:]:
         _copy_distribution(name, venv)
     with tempfile.TemporaryDirectory(prefix="pipguard-wheel-") as wheels:
         built = subprocess.run(
@@ -95,7 +105,7 @@ def make_venv(root: Path) -> Venv:
         )
         if built.returncode != 0:
             sys.exit(f"building pipguard's wheel failed:\n{built.stderr}")
-        (wheel,) = Path(wheels).glob("pipguard-*.whl")
+        (wheel,) = Path(wheels).glob("*.whl")
         subprocess.run(
             [venv.python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
             check=True,
