@@ -1,9 +1,10 @@
 """Install overhead: ``pipguard install`` against plain ``pip install`` of the same local wheels.
 
 Builds N wheels of F files each, then, alternating, installs them with pip and with pipguard
-into one venv (uninstalling in between) and prints the median of each and their ratio.
+into one venv (uninstalling in between) and prints the median of each and their ratio. The
+venv holds its own pip and the working tree's pipguard (see ``benchvenv``).
 
-    python benchmarks/bench_install.py [--wheels 50] [--files 50] [--rounds 5]
+    python benchmarks/bench_install.py [--wheels 50] [--files 50] [--rounds 5] [--dir /dev/shm]
 
 Target (issue 3): pipguard install <= 1.05 x pip install. Wall time on a shared disk is noisy
 (fsync-heavy pip runs vary by 2x between minutes here), so CPU time (user + system, from wait4)
@@ -21,9 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from wheels import Venv, build_wheel
+from benchvenv import Venv, clean_env, make_venv
+
+from wheels import build_wheel
 
 
 class Sample:
@@ -35,10 +38,9 @@ class Sample:
 
 
 def timed(venv: Venv, *args: str) -> Sample:
-    env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     start = time.perf_counter()
     child = subprocess.Popen(
-        [venv.python, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [venv.python, *args], env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - start
@@ -84,7 +86,7 @@ def main() -> int:
             for n in range(args.wheels)
         ]
         names = [f"bench{n:03d}" for n in range(args.wheels)]
-        venv = Venv(root / "venv")
+        venv = make_venv(root / "venv")
         common = ["install", "--no-deps", "--no-index", "--disable-pip-version-check", *wheels]
         pip_times: list[Sample] = []
         guard_times: list[Sample] = []
@@ -96,7 +98,11 @@ def main() -> int:
             guard_times.append(timed(venv, "-m", "pipguard", *common))
             timed(venv, "-m", "pip", "uninstall", "-y", "-q", *names)
         pip_version = subprocess.run(
-            [venv.python, "-m", "pip", "--version"], capture_output=True, text=True, check=True
+            [venv.python, "-m", "pip", "--version"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=clean_env(),
         ).stdout.split()[1]
     print(
         f"install of {args.wheels} wheels x {args.files} files, pip {pip_version}, "

@@ -377,6 +377,17 @@ def test_default_check_compares_the_tree_with_the_records(venv_: Venv, wheel_dir
     assert check_json(venv_, "--strict")[0] == 1
 
 
+def test_a_renamed_file_is_missing_and_unowned_at_once(venv_: Venv, wheel_dir: Path) -> None:
+    # The directory holds as many entries as its RECORD rows: counting alone would call it whole.
+    files = {f"ren/m{k}.py": f"V = {k}\n" for k in range(3)}
+    venv_.pip_install(build_wheel(wheel_dir, "ren", "1.0", files))
+    (venv_.site / "ren" / "m1.py").rename(venv_.site / "ren" / "m1_old.py")
+    code, doc = check_json(venv_)
+    assert code == 1
+    assert doc["missing"] == [{"path": "ren/m1.py", "owner": "ren"}]
+    assert doc["unowned"] == [{"path": "ren/m1_old.py", "files": 1}]
+
+
 def test_an_unlistable_directory_is_unreadable_not_missing(venv_: Venv, wheel_dir: Path) -> None:
     venv_.pip_install(build_wheel(wheel_dir, "shut", "1.0", {"shut/inner/m.py": "x = 1\n"}))
     command = [venv_.python, "-m", "pipguard", "check", "--format", "json"]

@@ -378,6 +378,22 @@ def test_install_through_a_link_out_of_the_environment_is_refused(
     assert not list(venv_.site.glob("linked-*.dist-info"))
 
 
+def test_a_link_out_below_a_plain_package_directory_is_refused(
+    venv_: Venv, wheel_dir: Path, tmp_path: Path
+) -> None:
+    # deep/ is a real directory (resolved first, for deep/a.py); deep/sub/ below it leaps out.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (venv_.site / "deep").mkdir()
+    (venv_.site / "deep" / "sub").symlink_to(outside)
+    files = {"deep/a.py": "a = 1\n", "deep/sub/b.py": "b = 1\n"}
+    wheel = build_wheel(wheel_dir, "deep", "1.0", files)
+    done = venv_.pipguard("install", "--no-deps", "--on-conflict", "warn", str(wheel))
+    assert done.returncode == 1
+    assert "deep/sub/b.py would be written through a link to" in done.stderr
+    assert list(outside.iterdir()) == []
+
+
 @pytest.mark.parametrize("value", ["nan", "-5", "inf", "soon"])
 def test_lock_timeout_must_be_a_number_of_seconds(venv_: Venv, value: str) -> None:
     done = venv_.pipguard("install", "--lock-timeout", value, "nothing")

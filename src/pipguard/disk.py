@@ -26,6 +26,7 @@ class Disk:
         self.problems: list[Problem] = []
         self._hashes: dict[tuple[str, str], str | None] = {}
         self._listings: dict[str, frozenset[str]] = {}
+        self._exists: dict[str, bool] = {}
 
     def __call__(self, path: str, algorithm: str) -> str | None:
         """Return ``path``'s hash in RECORD form, or None when there is no such file.
@@ -71,6 +72,9 @@ class Disk:
         Answered from one listing of its directory, kept: ask it only about paths whose
         directory no one writes to meanwhile.
         """
+        known = self._exists.get(path)
+        if known is not None:
+            return known  # the plan and its checks ask of each planned file three times
         parent, _, name = path.rpartition("/")
         listing = self._listings.get(parent)
         if listing is None:
@@ -79,7 +83,8 @@ class Disk:
             except OSError:
                 listing = frozenset()
             self._listings[parent] = listing
-        return name in listing
+        known = self._exists[path] = name in listing
+        return known
 
     @staticmethod
     def listdir(directory: str) -> list[str] | None:

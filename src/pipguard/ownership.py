@@ -85,7 +85,10 @@ class OwnershipIndex:
 
     def __contains__(self, path: object) -> bool:
         """Tell whether any distribution lists ``path``."""
-        return isinstance(path, str) and self.key(path) in self.single
+        if not isinstance(path, str):
+            return False
+        prefix = self._prefix  # self.key, inlined: asked of every planned file
+        return (path[len(prefix) :] if path.startswith(prefix) else path) in self.single
 
     def paths(self) -> Iterator[str]:
         """Yield every indexed path once."""

@@ -137,7 +137,9 @@ def read_index(handle: BinaryIO) -> ZipIndex:
                 raise Unusual("central directory")
             # As zipfile spells a name: UTF-8 when flagged, else cp437; cut at a NUL; '/'.
             raw = directory[start:name_end]
-            name = raw.decode("utf-8") if fields[5] & _UTF8_NAME else raw.decode("cp437")
+            # ASCII reads the same in both (and skips the cp437 codec's Python-level call).
+            ascii_or_utf8 = fields[5] & _UTF8_NAME or raw.isascii()
+            name = raw.decode("utf-8") if ascii_or_utf8 else raw.decode("cp437")
             if "\x00" in name:
                 name = name[: name.index("\x00")]
             if other_separator is not None:

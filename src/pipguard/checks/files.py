@@ -8,6 +8,8 @@ hashes every file as well, like ``rpm -V``.
 from __future__ import annotations
 
 import os
+from collections import Counter
+from collections.abc import Mapping
 from itertools import repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING
@@ -67,11 +69,13 @@ def _directory_key(key: str) -> str:
 def in_environment(view: EnvironmentView, index: OwnershipIndex, disk: Disk) -> list[Finding]:
     """Compare the tree with the RECORDs; with ``--verify`` hash every file too."""
     keys = index.single.keys()
-    # Every directory a RECORD lists a file in, as a key ('' is the index's root).
-    owned = dict.fromkeys(map(itemgetter(0), map(str.rpartition, keys, repeat("/"))))
+    # Every directory a RECORD lists a file in, as a key ('' is the index's root), and how
+    # many files it lists there: a listing that holds fewer of them is missing some.
+    owned = Counter(map(itemgetter(0), map(str.rpartition, keys, repeat("/"))))
     known = _with_ancestors(index, owned, view.env.scan_dirs)
-    present: set[str] = set()
+    short: dict[str, set[str]] = {}  # directory -> its entries, where a listed file is gone
     unreadable: set[str] = set()
+    extra: list[str] = []
     found: list[Finding] = []
     for directory in known:
         try:
@@ -82,20 +86,26 @@ def in_environment(view: EnvironmentView, index: OwnershipIndex, disk: Disk) -> 
                 Problem(None, _absolute(index, directory), f"cannot be listed: {exc.strerror}")
             )
             continue
-        if names is not None:  # else gone: every file listed in it is missing
-            present.update(map(f"{directory}/".__add__ if directory else str, names))
+        # One small set per directory, looked up in the index's dict in C: no set of every
+        # entry of the environment is built.
+        here = set(map(f"{directory}/".__add__ if directory else str, names or ()))
+        strangers = here.difference(index.single)
+        extra += strangers
+        if len(here) - len(strangers) != owned.get(directory, 0):
+            short[directory] = here
     if view.verify:
         differing = {clash.path for clash in find_clashes(index) if clash.kind == "differing"}
         modified, missing = verify(index, disk, differing)
         found += [*modified, *missing]
-    else:
-        found += _missing(index, keys - present, unreadable)
-    found += _unlisted(view, index, present - keys - known.keys())
+    elif short:
+        gone = {k for k in keys if _directory_key(k) in short} - set().union(*short.values())
+        found += _missing(index, gone, unreadable)
+    found += _unlisted(view, index, set(extra) - known.keys())
     return found
 
 
 def _with_ancestors(
-    index: OwnershipIndex, owned: dict[str, None], sites: tuple[str, ...]
+    index: OwnershipIndex, owned: Mapping[str, int], sites: tuple[str, ...]
 ) -> dict[str, None]:
     """Return the owned directories and, up to their site directory, every one above them.
 
@@ -103,10 +113,14 @@ def _with_ancestors(
     package directory all the same, and the site directory itself is listed too.
     """
     site_keys = {"" if site == index.root else index.key(site) for site in sites}
-    known = dict(owned)
+    known = dict.fromkeys(owned)
     known.update(dict.fromkeys(site_keys))  # what nothing owns lies at the top of a site, too
+    # A relative key lies below the index's root (rows that climb are kept absolute): inside a
+    # site whenever the root is, without a test per directory.
+    root_inside = is_within(index.root, sites)
     for directory in owned:
-        if not is_within(_absolute(index, directory), sites):
+        relative = not directory.startswith("/")
+        if not (relative and root_inside) and not is_within(_absolute(index, directory), sites):
             continue
         above = directory
         while above and above not in site_keys:

@@ -312,14 +312,20 @@ class _Heads(NamedTuple):
     odd: list[str]  # the rows under an odd head, to be joined to their site
 
 
-def _heads(paths: Sequence[str]) -> _Heads:
+def _joined(paths: Sequence[str]) -> str:
+    """Return a listing's rows joined, each led by a newline (the empty first row is no name)."""
+    return "\n" + "\n".join(paths)
+
+
+def _heads(paths: Sequence[str], text: str | None = None) -> _Heads:
     """Return a listing's top-level files and directories, ``__init__`` rows and odd rows.
 
     Searching the joined rows in C finds each run of rows under one directory at once, rather
     than splitting every row in Python (one distribution lists few top-level names).
+    ``text``: the rows as :func:`_joined` gives them, when the caller has it already.
     """
-    # Led by a newline, so that every row starts after one (the empty first row is no name).
-    text = "\n" + "\n".join(paths)
+    if text is None:
+        text = _joined(paths)
     if text.count("\n") != len(paths):
         # A row holding a newline would read as two: such a row names no importable file.
         text = "\n" + "\n".join(filterfalse(methodcaller("__contains__", "\n"), paths))
@@ -413,7 +419,8 @@ def build_site_dirs(search_path: Sequence[str], listings: Iterable[Listing]) -> 
     views: dict[str, list[tuple[str, str, bool]]] = {}
     for listing in listings:
         claimant = Claimant(listing.name, listing.version)
-        heads = _heads(listing.paths)
+        text = _joined(listing.paths)
+        heads = _heads(listing.paths, text)
         for path in heads.odd:
             _add_joined(tables, posixpath.join(listing.site, path), claimant)
         found = views.get(listing.site)
@@ -427,6 +434,8 @@ def build_site_dirs(search_path: Sequence[str], listings: Iterable[Listing]) -> 
             if heads.odd:
                 paths = list(filterfalse(set(heads.odd).__contains__, paths))
             if strip:
+                if f"\n{prefix}" not in text:
+                    continue  # no row lies below this search directory: most listings
                 below = filter(methodcaller("startswith", prefix), paths)
                 view = _heads([p[len(prefix) :] for p in below])
             else:

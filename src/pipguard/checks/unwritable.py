@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from pipguard.findings import Finding, Unwritable
 from pipguard.ownership import OwnershipIndex
+from pipguard.paths import is_within
 
 if TYPE_CHECKING:
     from pipguard.disk import Disk
@@ -27,18 +28,29 @@ def in_transaction(view: Transaction, index: OwnershipIndex, disk: Disk) -> list
 def linked_out(view: Transaction, disk: Disk) -> Unwritable | None:
     """Say which planned file a link would carry outside the environment, or return None.
 
-    Each directory the wheels write into is resolved once, link by link, never outside.
+    Each directory the wheels write into is resolved once, link by link, never outside; one
+    whose parent resolved to itself needs only its own last step looked at.
     """
     seen: set[str] = set()
+    plain: set[str] = set()  # directories that resolve to themselves, inside
     # Where pip may write: a base interpreter's prefix is read, but is outside all the same.
     writes = view.env.write_roots or None
+    roots = writes or disk.roots
     for wheel in view.wheels:
         for planned in wheel.files:
             parent = planned.path.rpartition("/")[0]
             if parent in seen:
                 continue
             seen.add(parent)
+            if parent.rpartition("/")[0] in plain and not disk.islink(parent):
+                plain.add(parent)  # below a plain directory, only its own last step can leap
+                continue
             real, inside = disk.resolve(parent, writes)
+            above = parent
+            # Resolved to itself: so did every directory above it, up to its root.
+            while inside and real == parent and above not in plain and is_within(above, roots):
+                plain.add(above)
+                above = above.rpartition("/")[0]
             if not inside:
                 return Unwritable(
                     planned.path,

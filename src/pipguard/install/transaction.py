@@ -231,15 +231,16 @@ def _startup_files(
 ) -> tuple[StartupBytes, ...]:
     """Return the bytes of each startup file the wheel writes into a site directory."""
     found = []
+    # Asked of every planned file: the prefixes are built once, not per file and site.
+    sites = [(site, f"{site}/") for site in dict.fromkeys((scheme.purelib, scheme.platlib))]
     for planned in files:
         if planned.member is None:
             continue
-        for site in dict.fromkeys((scheme.purelib, scheme.platlib)):
-            name = planned.path[len(site) + 1 :] if planned.path.startswith(site + "/") else None
-            if name is not None and is_startup_path(name):
-                found.append(
-                    StartupBytes(planned.path, site, name, wheel.member_bytes(planned.member))
-                )
+        path = planned.path
+        for site, prefix in sites:
+            if path.startswith(prefix) and is_startup_path(path[len(prefix) :]):
+                name = path[len(prefix) :]
+                found.append(StartupBytes(path, site, name, wheel.member_bytes(planned.member)))
                 break
     return tuple(found)
 
