@@ -834,3 +834,23 @@ def test_sigterm_mid_wheel_exits_143_with_a_true_journal(venv_: Venv, wheel_dir:
     }
     assert set(partial["files"]) == on_disk - finished
     assert "second/slowpoint.py" in partial["files"]
+
+
+def test_a_large_clash_is_stopped_without_hashing_the_wheel_and_says_what_it_reads(
+    venv_: Venv, wheel_dir: Path
+) -> None:
+    # Under prevent a clash of other bytes stops whatever they are: the members are not read.
+    # An install that goes ahead (warn) reads every contested member first, and says so.
+    files = {f"big/m{n}.py": f"A = {n}\n" for n in range(600)}
+    venv_.pip_install(build_wheel(wheel_dir / "a", "big-a", "1.0", files))
+    other = {path: text.replace("A", "B") for path, text in files.items()}
+    fork = build_wheel(wheel_dir / "b", "big-b", "1.0", other)
+    stopped = venv_.pipguard("install", "--no-deps", str(fork))
+    assert stopped.returncode == 1, stopped.stderr
+    assert "600 files would be overwritten" in stopped.stderr
+    assert "pipguard: reading" not in stopped.stderr
+    warned = venv_.pipguard("install", "--no-deps", "--on-conflict", "warn", str(fork))
+    assert warned.returncode == 0, warned.stderr
+    assert "pipguard: reading 600 files of the wheels that other distributions list too" in (
+        warned.stderr
+    )

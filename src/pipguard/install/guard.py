@@ -130,6 +130,7 @@ class InstallGuard:
             index,
             disk,
             policy=self.options.policy,
+            hash_all=self.options.policy != "prevent" or bool(self.options.winners),
             script_names=pipbridge.console_script_names,
         )
         transaction = planned.transaction

@@ -198,11 +198,10 @@ def _true_hashes(
     wheel: WheelContents,
     files: list[PlannedFile],
     *,
-    contested: Callable[[str], bool],
-    exists: Callable[[str], bool],
+    verify: Callable[[PlannedFile], bool],
     problems: list[Problem],
 ) -> tuple[PlannedFile, ...]:
-    """Return the planned files with, where the path is taken, the hash of the wheel's bytes.
+    """Return the planned files with, where ``verify`` says so, the hash of the wheel's bytes.
 
     A RECORD hash is the wheel's claim: where it decides whether a file may be overwritten,
     the member's real bytes decide instead.
@@ -210,7 +209,7 @@ def _true_hashes(
     result = []
     for planned in files:
         hashed = planned
-        if planned.member is not None and (contested(planned.path) or exists(planned.path)):
+        if planned.member is not None and verify(planned):
             actual = wheel.member_hash(planned.member)
             claimed = planned.hash
             if claimed is not None and claimed.startswith("sha256=") and actual != claimed:
@@ -224,6 +223,51 @@ def _true_hashes(
             hashed = planned._replace(hash=actual)
         result.append(hashed)
     return tuple(result)
+
+
+def _claims_to_verify(
+    planned: list[tuple[Requirement, WheelContents, list[PlannedFile]]],
+    index: OwnershipIndex,
+    disk: Disk,
+    hash_all: bool,
+) -> Callable[[PlannedFile], bool]:
+    """Return which planned files' RECORD claims are checked against the wheel's bytes.
+
+    Every taken path's, with ``hash_all`` (an install that goes ahead over a clash reads each
+    contested member first, so that a corrupt one stops it before pip writes). Otherwise only
+    a claim that would make the clash harmless: the same hash as another claim or an installed
+    owner's, a file on disk that nobody lists, or no sha256 at all; a claim of other bytes
+    stops the install whatever they are, and a large wheel is not hashed whole for it.
+    """
+    claims: dict[str, list[str | None]] = {}
+    for _, _, files in planned:
+        for f in files:
+            claims.setdefault(f.path, []).append(f.hash)
+
+    def verify(planned_file: PlannedFile) -> bool:
+        path = planned_file.path
+        owned = path in index
+        if len(claims[path]) < 2 and not owned:
+            return disk.exists(path)  # unowned on disk: its bytes decide
+        claim = planned_file.hash
+        if hash_all or claim is None or not claim.startswith("sha256="):
+            return True
+        if claims[path].count(claim) > 1:
+            return True  # another incoming wheel claims the same bytes
+        return claim in {h for _, h in index.owners(path)} if owned else disk.exists(path)
+
+    count = sum(1 for _, _, files in planned for f in files if f.member and verify(f))
+    if count > _SAY_AFTER:
+        print(
+            f"pipguard: reading {count} files of the wheels that other distributions list too",
+            file=sys.stderr,
+            flush=True,
+        )
+    return verify
+
+
+# Past this many members to read and hash, pipguard says what it is doing: it takes a while.
+_SAY_AFTER = 500
 
 
 def _startup_files(
@@ -290,9 +334,12 @@ def plan_transaction(
     *,
     policy: Policy,
     script_names: Callable[[dict[str, str]], list[str]],
+    hash_all: bool = True,
 ) -> Planned:
     """Describe ``step`` as a Transaction: each wheel's files where pip will write them.
 
+    ``hash_all``: hash every contested member. Without it (prevent, no winner: a clash stops
+    the install whatever the bytes), only the claims that would make a clash harmless are.
     Raises Stop when a wheel cannot be planned (under prevent) or read at all.
     """
     planned, problems = _read(step, env, policy, script_names)
@@ -303,6 +350,7 @@ def plan_transaction(
         ]
         for _, wheel, files in planned
     }
+    verify = _claims_to_verify(planned, index, disk, hash_all)
     try:
         wheels = tuple(
             IncomingWheel(
@@ -311,13 +359,7 @@ def plan_transaction(
                 wheel.path,
                 site,
                 f"{site}/{wheel.dist_info}",
-                _true_hashes(
-                    wheel,
-                    files,
-                    contested=lambda path: claimed[path] > 1 or path in index,
-                    exists=disk.exists,
-                    problems=problems,
-                ),
+                _true_hashes(wheel, files, verify=verify, problems=problems),
                 _startup_files(wheel, files, requirement.scheme),
                 requirement.editable,
                 _contested_inits(wheel, files, lambda path: claimed[path] > 1 or path in index),
